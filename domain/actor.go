@@ -1,0 +1,48 @@
+package domain
+
+// Actor is the logged-in caller a use case acts for. Its role is read from the
+// database on every request, so a grant or revoke takes effect at once.
+type Actor struct {
+	ID        string `json:"id"`
+	Role      Role   `json:"role"`
+	SessionID string `json:"session_id"`
+}
+
+// MayCreate is check 4 of the order of checks for creating a user of role r.
+func (a Actor) MayCreate(r Role) error {
+	if !a.Role.Manages(r) {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// MayManageUsers is check 4 for operations on another user: the caller's role manages
+// some role at all.
+func (a Actor) MayManageUsers() error {
+	if !a.Role.ManagesAnyone() {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// MayChangeRoles is check 4 for granting or revoking admin: only a super admin may.
+func (a Actor) MayChangeRoles() error {
+	if a.Role != RoleSuperAdmin {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// MayReadUsers is check 4 for reading other users: admins and super admins may.
+func (a Actor) MayReadUsers() error {
+	return a.MayManageUsers()
+}
+
+// MayManage is check 7: the caller's role manages the target's role, and nobody
+// manages themselves through the users API.
+func (a Actor) MayManage(target *User) error {
+	if target.ID == a.ID || !a.Role.Manages(target.Role) {
+		return ErrForbidden
+	}
+	return nil
+}

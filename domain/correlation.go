@@ -1,0 +1,17 @@
+package domain
+
+import "context"
+
+type correlationKey struct{}
+
+// WithCorrelationID returns ctx carrying the correlation id of the request that
+// caused the work, so that log lines, bus messages and events can name it.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+// CorrelationID returns the id put in ctx by WithCorrelationID, or "".
+func CorrelationID(ctx context.Context) string {
+	id, _ := ctx.Value(correlationKey{}).(string)
+	return id
+}
