@@ -1,0 +1,67 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/example/accounts/domain"
+)
+
+// ChangeOwnPassword is a logged-in user changing their password.
+type ChangeOwnPassword struct {
+	Actor           domain.Actor `json:"actor"`
+	CurrentPassword string       `json:"current_password"`
+	NewPassword     string       `json:"new_password"`
+}
+
+// ChangeOwnPasswordHandler runs ChangeOwnPassword.
+type ChangeOwnPasswordHandler struct {
+	store  Store
+	hasher PasswordHasher
+	clock  Clock
+}
+
+// NewChangeOwnPasswordHandler returns a ChangeOwnPasswordHandler.
+func NewChangeOwnPasswordHandler(store Store, hasher PasswordHasher, clock Clock) ChangeOwnPasswordHandler {
+	return ChangeOwnPasswordHandler{store: store, hasher: hasher, clock: clock}
+}
+
+// Handle checks both passwords' rules and that they differ (400), then the current
+// password (403), and ends every other session of the user: whoever else held one
+// may be why the password is changing. The caller's own session stays.
+func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassword) (NoResult, error) {
+	if err := domain.Validate(
+		domain.ValidatePassword("current_password", cmd.CurrentPassword),
+		domain.ValidatePassword("new_password", cmd.NewPassword),
+	); err != nil {
+		return NoResult{}, err
+	}
+	if cmd.NewPassword == cmd.CurrentPassword {
+		return NoResult{}, domain.ValidationError(domain.FieldError{Field: "new_password", Message: "must differ from the current password"})
+	}
+	u, err := h.store.Users().Get(ctx, cmd.Actor.ID)
+	if err != nil {
+		return NoResult{}, err
+	}
+	ok, err := h.hasher.Verify(ctx, u.PasswordHash, cmd.CurrentPassword)
+	if err != nil {
+		return NoResult{}, err
+	}
+	if !ok {
+		return NoResult{}, domain.ErrInvalidCurrentPassword
+	}
+	hash, err := h.hasher.Hash(ctx, cmd.NewPassword)
+	if err != nil {
+		return NoResult{}, err
+	}
+	return NoResult{}, h.store.InTx(ctx, func(ctx context.Context, tx Repositories) error {
+		u, err := tx.Users().Get(ctx, cmd.Actor.ID)
+		if err != nil {
+			return err
+		}
+		u.SetPasswordHash(hash, h.clock.Now())
+		if err := tx.Users().Update(ctx, u); err != nil {
+			return err
+		}
+		return tx.Sessions().DeleteByUser(ctx, u.ID, cmd.Actor.SessionID)
+	})
+}

@@ -1,0 +1,142 @@
+package commands_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+func TestChangeOwnPassword(t *testing.T) {
+	tests := []struct {
+		name       string
+		caller     string
+		current    string // "" means the caller's real password
+		new        string
+		setup      func(e *env)
+		want       domain.Code
+		wantFields []string
+		// wantVerify: the current password was checked against the stored hash.
+		wantVerify bool
+		wantHash   bool
+	}{
+		{name: "user", caller: idCarol, new: "brand-new-pw", wantVerify: true, wantHash: true},
+		{name: "admin", caller: idAlice, new: "brand-new-pw", wantVerify: true, wantHash: true},
+		{name: "super admin", caller: idRoot, new: "brand-new-pw", wantVerify: true, wantHash: true},
+		{name: "six characters, all emoji", caller: idCarol, new: "🔒🔒🔒🔒🔒🔒", wantVerify: true, wantHash: true},
+
+		// The rules of both passwords first.
+		{name: "short new password", caller: idCarol, new: "12345", want: domain.CodeValidationFailed, wantFields: []string{"new_password"}},
+		{name: "short current password", caller: idCarol, current: "12345", new: "brand-new-pw", want: domain.CodeValidationFailed, wantFields: []string{"current_password"}},
+		{name: "both short", caller: idCarol, current: "abc", new: "", want: domain.CodeValidationFailed, wantFields: []string{"current_password", "new_password"}},
+		{name: "both short and equal: the rules are reported, not the equality", caller: idCarol, current: "abc", new: "abc", want: domain.CodeValidationFailed, wantFields: []string{"current_password", "new_password"}},
+		// Then new == current.
+		{name: "new equals current", caller: idCarol, new: passwordOf("carol.user"), want: domain.CodeValidationFailed, wantFields: []string{"new_password"}},
+		{name: "new equals a wrong current: still validation, before the password check", caller: idCarol, current: "not-my-password", new: "not-my-password", want: domain.CodeValidationFailed, wantFields: []string{"new_password"}},
+		// Then the current password.
+		{name: "wrong current password", caller: idCarol, current: "not-my-password", new: "brand-new-pw", want: domain.CodeInvalidCurrentPassword, wantVerify: true},
+		{name: "current password in another case", caller: idCarol, current: "CAROL.USER-PW", new: "brand-new-pw", want: domain.CodeInvalidCurrentPassword, wantVerify: true},
+
+		{
+			name: "hashing the new password fails", caller: idCarol, new: "brand-new-pw",
+			setup: func(e *env) { e.hasher.hashErr = domain.Unavailable("busy", 0) },
+			want:  domain.CodeUnavailable, wantVerify: true, wantHash: true,
+		},
+		{
+			name: "checking the current password fails", caller: idCarol, new: "brand-new-pw",
+			setup: func(e *env) { e.hasher.verifyErr = domain.ErrUnavailable },
+			want:  domain.CodeUnavailable, wantVerify: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			actor := e.actor(t, tc.caller)
+			old := e.store.user(t, tc.caller)
+			current := tc.current
+			if current == "" {
+				current = passwordOf(old.Username)
+			}
+			h := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock)
+
+			_, err := h.Handle(t.Context(), commands.ChangeOwnPassword{Actor: actor, CurrentPassword: current, NewPassword: tc.new})
+
+			wantCode(t, err, tc.want)
+			if !slices.Equal(fieldsOf(err), tc.wantFields) {
+				t.Errorf("fields at fault = %v, want %v", fieldsOf(err), tc.wantFields)
+			}
+			if got := e.hasher.verifyCalls > 0; got != tc.wantVerify {
+				t.Errorf("verified = %v, want %v", got, tc.wantVerify)
+			}
+			if tc.wantVerify && !slices.Equal(e.hasher.verifiedHashes, []string{old.PasswordHash}) {
+				t.Errorf("verified against %q, want the stored hash %q", e.hasher.verifiedHashes, old.PasswordHash)
+			}
+			if got := e.hasher.hashCalls > 0; got != tc.wantHash {
+				t.Errorf("hashed = %v, want %v", got, tc.wantHash)
+			}
+			if tc.want != "" {
+				e.assertNoUserAdded(t)
+				e.assertOtherSessionsIntact(t, "")
+				return
+			}
+			got := e.store.user(t, tc.caller)
+			want := old
+			want.PasswordHash = hashOf(tc.new)
+			want.UpdatedAt = t0
+			if got != want {
+				t.Errorf("stored %+v, want %+v", got, want)
+			}
+			// This session stays; the caller's others end; nobody else's do.
+			e.assertSessions(t, tc.caller, actor.SessionID)
+			e.assertOtherSessionsIntact(t, tc.caller)
+		})
+	}
+}
+
+func TestChangeOwnPasswordThenLogin(t *testing.T) {
+	e := newEnv(t)
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+		Actor: e.actor(t, idDave), CurrentPassword: passwordOf("dave.user"), NewPassword: "a much longer passphrase",
+	})
+	wantCode(t, err, "")
+	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	_, err = login.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user")})
+	wantCode(t, err, domain.CodeInvalidCredentials)
+	_, err = login.Handle(t.Context(), commands.Login{Username: "dave.user", Password: "a much longer passphrase"})
+	wantCode(t, err, "")
+}
+
+func TestChangeOwnPasswordStoreFailure(t *testing.T) {
+	boom := errors.New("connection reset")
+	tests := []struct {
+		name  string
+		setup func(e *env)
+	}{
+		{"loading the user", func(e *env) { e.store.fail["users.Get"] = boom }},
+		{"loading the user again in the transaction", func(e *env) {
+			e.hasher.beforeHash = func() { e.store.fail["users.Get"] = boom }
+		}},
+		{"saving the user", func(e *env) { e.store.fail["users.Update"] = boom }},
+		{"ending the other sessions", func(e *env) { e.store.fail["sessions.DeleteByUser"] = boom }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			tc.setup(e)
+			_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+				Actor: e.actor(t, idCarol), CurrentPassword: passwordOf("carol.user"), NewPassword: "brand-new-pw",
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("got %v, want the store's error", err)
+			}
+			// Written whole or not at all.
+			e.assertNoUserAdded(t)
+			e.assertOtherSessionsIntact(t, "")
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package commands_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/example/accounts/commands"
+)
+
+// Every operation on another user runs in one transaction: when any step fails after
+// the user was changed in memory, nothing of it is stored.
+func TestChangeUserRollsBackOnFailure(t *testing.T) {
+	boom := errors.New("connection reset")
+	tests := []struct {
+		name string
+		fail string
+		run  func(t *testing.T, e *env) error
+	}{
+		{
+			name: "inactivation whose session cleanup fails", fail: "sessions.DeleteByUser",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetActiveHandler(e.store, e.clock).Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idCarol, Active: false})
+				return err
+			},
+		},
+		{
+			name: "inactivation whose update fails", fail: "users.Update",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetActiveHandler(e.store, e.clock).Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idCarol, Active: false})
+				return err
+			},
+		},
+		{
+			name: "password reset whose session cleanup fails", fail: "sessions.DeleteByUser",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, idAlice), UserID: idCarol, Password: "reset-by-admin"})
+				return err
+			},
+		},
+		{
+			name: "password reset whose update fails", fail: "users.Update",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, idRoot), UserID: idBob, Password: "reset-by-root"})
+				return err
+			},
+		},
+		{
+			name: "grant whose update fails", fail: "users.Update",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetAdminHandler(e.store, e.clock).Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idCarol, Admin: true})
+				return err
+			},
+		},
+		{
+			name: "target lookup fails", fail: "users.Get",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetAdminHandler(e.store, e.clock).Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idCarol, Admin: true})
+				return err
+			},
+		},
+		{
+			name: "password reset whose target lookup fails", fail: "users.Get",
+			run: func(t *testing.T, e *env) error {
+				_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, idAlice), UserID: idCarol, Password: "reset-by-admin"})
+				return err
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.store.fail[tc.fail] = boom
+			err := tc.run(t, e)
+			if !errors.Is(err, boom) {
+				t.Fatalf("got %v, want the store's error", err)
+			}
+			e.assertNoUserAdded(t)
+			e.assertOtherSessionsIntact(t, "")
+			if e.store.commits != 0 {
+				t.Errorf("%d transactions committed", e.store.commits)
+			}
+		})
+	}
+}
+
+// A request that changes nothing writes nothing.
+func TestChangeUserNoOpWritesNothing(t *testing.T) {
+	e := newEnv(t)
+	_, err := commands.NewSetAdminHandler(e.store, e.clock).Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idBob, Admin: true})
+	wantCode(t, err, "")
+	_, err = commands.NewSetActiveHandler(e.store, e.clock).Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idRoot), UserID: idBob, Active: true})
+	wantCode(t, err, "")
+	if e.store.userUpdates != 0 {
+		t.Errorf("%d user updates for requests that changed nothing", e.store.userUpdates)
+	}
+	e.assertNoUserAdded(t)
+}

@@ -1,0 +1,43 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/example/accounts/domain"
+)
+
+// CreateUser is an admin creating an account of role user or admin.
+type CreateUser struct {
+	Actor    domain.Actor `json:"actor"`
+	Username string       `json:"username"`
+	Password string       `json:"password"`
+	Role     domain.Role  `json:"role"`
+}
+
+// CreateUserResult names the new account.
+type CreateUserResult struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateUserHandler runs CreateUser.
+type CreateUserHandler struct{ registrar }
+
+// NewCreateUserHandler returns a CreateUserHandler.
+func NewCreateUserHandler(store Store, hasher PasswordHasher, ids IDs, clock Clock) CreateUserHandler {
+	return CreateUserHandler{registrar{store: store, hasher: hasher, ids: ids, clock: clock}}
+}
+
+// Handle checks that the actor manages the requested role (403), then the rules
+// (400) and the username (409).
+func (h CreateUserHandler) Handle(ctx context.Context, cmd CreateUser) (CreateUserResult, error) {
+	if err := cmd.Actor.MayCreate(cmd.Role); err != nil {
+		return CreateUserResult{}, err
+	}
+	u, err := h.register(ctx, cmd.Username, cmd.Password, cmd.Role)
+	if err != nil {
+		return CreateUserResult{}, err
+	}
+	return CreateUserResult{ID: u.ID, CreatedAt: u.CreatedAt}, nil
+}

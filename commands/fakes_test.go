@@ -1,0 +1,650 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+// t0 is "now" for every test unless a test moves the clock.
+var t0 = time.Date(2026, 11, 24, 8, 0, 0, 123456000, time.UTC)
+
+// seededAt is when seeded users were last changed, so that a handler touching
+// UpdatedAt is visible.
+var seededAt = t0.Add(-48 * time.Hour)
+
+// errOutsideTx is what the fake store answers to a user write made outside InTx: every
+// change a command makes must be written whole or not at all.
+var errOutsideTx = errors.New("fake store: write outside a transaction")
+
+// ---- Store ----------------------------------------------------------------------
+
+type memState struct {
+	users    map[string]domain.User
+	sessions map[string]domain.Session
+}
+
+func (s memState) clone() memState {
+	return memState{users: maps.Clone(s.users), sessions: maps.Clone(s.sessions)}
+}
+
+// memStore is an in-memory Store. InTx works on a copy of the maps and publishes it
+// only when fn succeeds; the unique username index is enforced by Users.Add. Values
+// are copied in and out, as a database would, so a handler cannot change stored state
+// except through the repositories.
+type memStore struct {
+	txMu sync.Mutex // one transaction at a time, like row locks on one user
+	mu   sync.Mutex
+	st   memState
+
+	// fail makes an operation return the error, e.g. fail["sessions.DeleteByUser"].
+	fail map[string]error
+
+	commits, rollbacks int
+	userUpdates        int
+}
+
+func newMemStore() *memStore {
+	return &memStore{
+		st:   memState{users: map[string]domain.User{}, sessions: map[string]domain.Session{}},
+		fail: map[string]error{},
+	}
+}
+
+func (s *memStore) Users() commands.Users       { return memUsers{s: s, st: &s.st} }
+func (s *memStore) Sessions() commands.Sessions { return memSessions{s: s, st: &s.st} }
+
+func (s *memStore) InTx(ctx context.Context, fn func(context.Context, commands.Repositories) error) error {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
+	s.mu.Lock()
+	snapshot := s.st.clone()
+	s.mu.Unlock()
+
+	if err := fn(ctx, memTx{s: s, st: &snapshot}); err != nil {
+		s.mu.Lock()
+		s.rollbacks++
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Lock()
+	s.st = snapshot
+	s.commits++
+	s.mu.Unlock()
+	return nil
+}
+
+type memTx struct {
+	s  *memStore
+	st *memState
+}
+
+func (t memTx) Users() commands.Users       { return memUsers{s: t.s, st: t.st, tx: true} }
+func (t memTx) Sessions() commands.Sessions { return memSessions{s: t.s, st: t.st, tx: true} }
+
+func (s *memStore) failure(op string) error { return s.fail[op] }
+
+type memUsers struct {
+	s  *memStore
+	st *memState
+	tx bool
+}
+
+func (r memUsers) Add(_ context.Context, u *domain.User) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("users.Add"); err != nil {
+		return err
+	}
+	if !r.tx {
+		return errOutsideTx
+	}
+	if _, ok := r.st.users[u.ID]; ok {
+		return fmt.Errorf("fake store: duplicate id %s", u.ID)
+	}
+	for _, other := range r.st.users {
+		if other.Username == u.Username {
+			return fmt.Errorf("insert user: %w", domain.ErrUsernameTaken)
+		}
+	}
+	r.st.users[u.ID] = *u
+	return nil
+}
+
+func (r memUsers) Get(_ context.Context, id string) (*domain.User, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("users.Get"); err != nil {
+		return nil, err
+	}
+	u, ok := r.st.users[id]
+	if !ok {
+		return nil, fmt.Errorf("user %s: %w", id, domain.ErrNotFound)
+	}
+	return &u, nil
+}
+
+func (r memUsers) GetByUsername(_ context.Context, username string) (*domain.User, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("users.GetByUsername"); err != nil {
+		return nil, err
+	}
+	for _, u := range r.st.users {
+		if u.Username == username {
+			return &u, nil
+		}
+	}
+	return nil, fmt.Errorf("user %q: %w", username, domain.ErrNotFound)
+}
+
+func (r memUsers) Update(_ context.Context, u *domain.User) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	r.s.userUpdates++
+	if err := r.s.failure("users.Update"); err != nil {
+		return err
+	}
+	if !r.tx {
+		return errOutsideTx
+	}
+	if _, ok := r.st.users[u.ID]; !ok {
+		return fmt.Errorf("user %s: %w", u.ID, domain.ErrNotFound)
+	}
+	r.st.users[u.ID] = *u
+	return nil
+}
+
+type memSessions struct {
+	s  *memStore
+	st *memState
+	tx bool
+}
+
+func (r memSessions) Add(_ context.Context, sess *domain.Session) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.Add"); err != nil {
+		return err
+	}
+	if _, ok := r.st.sessions[sess.ID]; ok {
+		return fmt.Errorf("fake store: duplicate session %s", sess.ID)
+	}
+	r.st.sessions[sess.ID] = *sess
+	return nil
+}
+
+func (r memSessions) GetWithUser(_ context.Context, id string) (*domain.Session, *domain.User, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.GetWithUser"); err != nil {
+		return nil, nil, err
+	}
+	sess, ok := r.st.sessions[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("session: %w", domain.ErrNotFound)
+	}
+	u, ok := r.st.users[sess.UserID]
+	if !ok {
+		return nil, nil, fmt.Errorf("session's user: %w", domain.ErrNotFound)
+	}
+	return &sess, &u, nil
+}
+
+func (r memSessions) Extend(_ context.Context, id string, expiresAt time.Time) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.Extend"); err != nil {
+		return err
+	}
+	sess, ok := r.st.sessions[id]
+	if !ok {
+		return nil
+	}
+	sess.ExpiresAt = expiresAt
+	r.st.sessions[id] = sess
+	return nil
+}
+
+func (r memSessions) Delete(_ context.Context, id string) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.Delete"); err != nil {
+		return err
+	}
+	delete(r.st.sessions, id)
+	return nil
+}
+
+func (r memSessions) DeleteByUser(_ context.Context, userID, keep string) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.DeleteByUser"); err != nil {
+		return err
+	}
+	if !r.tx {
+		return errOutsideTx
+	}
+	for id, sess := range r.st.sessions {
+		if sess.UserID == userID && id != keep {
+			delete(r.st.sessions, id)
+		}
+	}
+	return nil
+}
+
+// Test helpers that read and seed committed state directly.
+
+func (s *memStore) putUser(u domain.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.users[u.ID] = u
+}
+
+func (s *memStore) putSession(sess domain.Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.sessions[sess.ID] = sess
+}
+
+func (s *memStore) user(t *testing.T, id string) domain.User {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.st.users[id]
+	if !ok {
+		t.Fatalf("no stored user %s", id)
+	}
+	return u
+}
+
+func (s *memStore) userByName(username string) (domain.User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.st.users {
+		if u.Username == username {
+			return u, true
+		}
+	}
+	return domain.User{}, false
+}
+
+// userIDs lists every stored user id, sorted.
+func (s *memStore) userIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.st.users))
+}
+
+func (s *memStore) session(id string) (domain.Session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.st.sessions[id]
+	return sess, ok
+}
+
+// sessionIDs lists every stored session id, sorted.
+func (s *memStore) sessionIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.st.sessions))
+}
+
+// sessionsOf lists the ids of a user's sessions, sorted.
+func (s *memStore) sessionsOf(userID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id, sess := range s.st.sessions {
+		if sess.UserID == userID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// ---- Password hasher --------------------------------------------------------------
+
+// fakeHasher hashes p to "h:"+p. hashErr and verifyErr make the calls fail; beforeHash
+// runs inside Hash, to let a test change the world while the slow hash is running.
+type fakeHasher struct {
+	mu             sync.Mutex
+	hashCalls      int
+	verifyCalls    int
+	verifiedHashes []string
+	hashErr        error
+	verifyErr      error
+	beforeHash     func()
+}
+
+func (h *fakeHasher) Hash(_ context.Context, password string) (string, error) {
+	h.mu.Lock()
+	h.hashCalls++
+	hook, err := h.beforeHash, h.hashErr
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	if err != nil {
+		return "", err
+	}
+	return hashOf(password), nil
+}
+
+func (h *fakeHasher) Verify(_ context.Context, hash, password string) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.verifyCalls++
+	h.verifiedHashes = append(h.verifiedHashes, hash)
+	if h.verifyErr != nil {
+		return false, h.verifyErr
+	}
+	return hash != "" && hash == hashOf(password), nil
+}
+
+func hashOf(password string) string { return "h:" + password }
+
+// ---- Token codec --------------------------------------------------------------------
+
+type issuedToken struct {
+	token               string
+	sessionID           string
+	issuedAt, expiresAt time.Time
+}
+
+// fakeTokens issues opaque tokens and remembers what each one names; a token it did not
+// issue is refused like a bad signature.
+type fakeTokens struct {
+	mu       sync.Mutex
+	issued   []issuedToken
+	byToken  map[string]string
+	issueErr error
+}
+
+func newFakeTokens() *fakeTokens { return &fakeTokens{byToken: map[string]string{}} }
+
+func (f *fakeTokens) Issue(sessionID string, issuedAt, expiresAt time.Time) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.issueErr != nil {
+		return "", f.issueErr
+	}
+	tok := fmt.Sprintf("token-%d", len(f.issued)+1)
+	f.issued = append(f.issued, issuedToken{token: tok, sessionID: sessionID, issuedAt: issuedAt, expiresAt: expiresAt})
+	f.byToken[tok] = sessionID
+	return tok, nil
+}
+
+func (f *fakeTokens) SessionID(token string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sid, ok := f.byToken[token]
+	if !ok {
+		return "", fmt.Errorf("token: %w", domain.ErrUnauthenticated)
+	}
+	return sid, nil
+}
+
+// tokenFor returns a token naming sessionID, as a cookie issued earlier would hold.
+func (f *fakeTokens) tokenFor(sessionID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := "cookie-" + sessionID
+	f.byToken[tok] = sessionID
+	return tok
+}
+
+func (f *fakeTokens) all() []issuedToken {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.issued)
+}
+
+// ---- Throttle, clock, ids ---------------------------------------------------------
+
+type attempt struct{ username, clientAddr string }
+
+type fakeThrottle struct {
+	mu     sync.Mutex
+	wait   time.Duration
+	asked  []attempt
+	failed []attempt
+}
+
+func (f *fakeThrottle) Wait(username, clientAddr string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, attempt{username, clientAddr})
+	return f.wait
+}
+
+func (f *fakeThrottle) Failed(username, clientAddr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed = append(f.failed, attempt{username, clientAddr})
+}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// seqIDs hands out user-0001, user-0002… and sess-0001, sess-0002….
+type seqIDs struct {
+	mu              sync.Mutex
+	users, sessions int
+	sessionIDErr    error
+}
+
+func (s *seqIDs) UserID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users++
+	return fmt.Sprintf("user-%04d", s.users)
+}
+
+func (s *seqIDs) SessionID() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessionIDErr != nil {
+		return "", s.sessionIDErr
+	}
+	s.sessions++
+	return fmt.Sprintf("sess-%04d", s.sessions), nil
+}
+
+// ---- The world a test runs in -------------------------------------------------------
+
+var defaultPolicy = domain.SessionPolicy{TTL: 30 * time.Minute, RefreshThreshold: 0.2, MaxLifetime: 12 * time.Hour}
+
+type env struct {
+	store    *memStore
+	hasher   *fakeHasher
+	tokens   *fakeTokens
+	throttle *fakeThrottle
+	clock    *fakeClock
+	ids      *seqIDs
+	policy   domain.SessionPolicy
+}
+
+// Seeded accounts. Every password is "<username>-pw". Each active user has two
+// sessions, "<id>-s1" and "<id>-s2"; the inactive one has none.
+const (
+	idRoot     = "sa-root"   // super_admin
+	idRoot2    = "sa-second" // super_admin
+	idAlice    = "ad-alice"  // admin
+	idBob      = "ad-bob"    // admin
+	idCarol    = "us-carol"  // user
+	idDave     = "us-dave"   // user
+	idErin     = "us-erin"   // user, inactive
+	idNoSuchID = "no-such-user"
+)
+
+var seeds = []struct {
+	id, username string
+	role         domain.Role
+	active       bool
+}{
+	{idRoot, "root.admin", domain.RoleSuperAdmin, true},
+	{idRoot2, "second.root", domain.RoleSuperAdmin, true},
+	{idAlice, "alice.admin", domain.RoleAdmin, true},
+	{idBob, "bob.admin", domain.RoleAdmin, true},
+	{idCarol, "carol.user", domain.RoleUser, true},
+	{idDave, "dave.user", domain.RoleUser, true},
+	{idErin, "erin.gone", domain.RoleUser, false},
+}
+
+func passwordOf(username string) string { return username + "-pw" }
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{
+		store:    newMemStore(),
+		hasher:   &fakeHasher{},
+		tokens:   newFakeTokens(),
+		throttle: &fakeThrottle{},
+		clock:    &fakeClock{now: t0},
+		ids:      &seqIDs{},
+		policy:   defaultPolicy,
+	}
+	for _, s := range seeds {
+		u := domain.NewUser(s.id, s.username, hashOf(passwordOf(s.username)), s.role, seededAt)
+		u.IsActive = s.active
+		e.store.putUser(*u)
+		if s.active {
+			for _, n := range []string{"s1", "s2"} {
+				e.store.putSession(domain.Session{
+					ID: s.id + "-" + n, UserID: s.id, CreatedAt: t0.Add(-time.Minute),
+					ExpiresAt: t0.Add(20 * time.Minute), AbsoluteExpiresAt: t0.Add(11 * time.Hour),
+				})
+			}
+		}
+	}
+	return e
+}
+
+// actor is the seeded user id logged in with its first session.
+func (e *env) actor(t *testing.T, id string) domain.Actor {
+	t.Helper()
+	u := e.store.user(t, id)
+	return domain.Actor{ID: u.ID, Role: u.Role, SessionID: u.ID + "-s1"}
+}
+
+// ---- Assertions -------------------------------------------------------------------
+
+// codeOf is the code a client would see for err: "" for success.
+func codeOf(err error) domain.Code {
+	if err == nil {
+		return ""
+	}
+	e, ok := domain.AsError(err)
+	if !ok {
+		return domain.Code("not a domain error: " + err.Error())
+	}
+	return e.Code
+}
+
+func wantCode(t *testing.T, err error, want domain.Code) {
+	t.Helper()
+	if got := codeOf(err); got != want {
+		if want == "" {
+			t.Fatalf("got error %v, want success", err)
+		}
+		t.Fatalf("got %q (%v), want %q", got, err, want)
+	}
+}
+
+// fieldsOf lists the fields a validation_failed error names.
+func fieldsOf(err error) []string {
+	e, ok := domain.AsError(err)
+	if !ok {
+		return nil
+	}
+	var fields []string
+	for _, f := range e.Fields {
+		fields = append(fields, f.Field)
+	}
+	return fields
+}
+
+// seededUser is a seed as first stored.
+func seededUser(t *testing.T, id string) domain.User {
+	t.Helper()
+	for _, s := range seeds {
+		if s.id == id {
+			u := domain.NewUser(s.id, s.username, hashOf(passwordOf(s.username)), s.role, seededAt)
+			u.IsActive = s.active
+			return *u
+		}
+	}
+	t.Fatalf("no seed %s", id)
+	return domain.User{}
+}
+
+// assertUserUnchanged fails when a stored user differs from its seeded state.
+func (e *env) assertUserUnchanged(t *testing.T, id string) {
+	t.Helper()
+	if got, want := e.store.user(t, id), seededUser(t, id); got != want {
+		t.Fatalf("user %s changed:\n got %+v\nwant %+v", id, got, want)
+	}
+}
+
+// assertNoUserAdded fails unless the stored users are exactly the seeded ones plus
+// extra (added by the test itself), each seeded user unchanged.
+func (e *env) assertNoUserAdded(t *testing.T, extra ...string) {
+	t.Helper()
+	want := slices.Clone(extra)
+	for _, s := range seeds {
+		want = append(want, s.id)
+		e.assertUserUnchanged(t, s.id)
+	}
+	slices.Sort(want)
+	if got := e.store.userIDs(); !slices.Equal(got, want) {
+		t.Fatalf("stored users %v, want %v", got, want)
+	}
+}
+
+// assertSessions fails unless the stored sessions of userID are exactly want.
+func (e *env) assertSessions(t *testing.T, userID string, want ...string) {
+	t.Helper()
+	got := e.store.sessionsOf(userID)
+	if len(want) == 0 && len(got) == 0 {
+		return
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("sessions of %s = %v, want %v", userID, got, want)
+	}
+}
+
+// assertOtherSessionsIntact fails if any session of a user other than except is gone.
+func (e *env) assertOtherSessionsIntact(t *testing.T, except string) {
+	t.Helper()
+	for _, s := range seeds {
+		if s.id == except || !s.active {
+			continue
+		}
+		e.assertSessions(t, s.id, s.id+"-s1", s.id+"-s2")
+	}
+}

@@ -1,0 +1,90 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/example/accounts/domain"
+)
+
+// Login opens a session for a username and password.
+type Login struct {
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	ClientAddr string `json:"client_addr"`
+}
+
+// LoginResult is the token for the session cookie and when it expires.
+type LoginResult struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// LoginHandler runs Login.
+type LoginHandler struct {
+	store    Store
+	hasher   PasswordHasher
+	tokens   Tokens
+	throttle LoginThrottle
+	ids      IDs
+	clock    Clock
+	policy   domain.SessionPolicy
+}
+
+// NewLoginHandler returns a LoginHandler.
+func NewLoginHandler(store Store, hasher PasswordHasher, tokens Tokens, throttle LoginThrottle, ids IDs, clock Clock, policy domain.SessionPolicy) LoginHandler {
+	return LoginHandler{store: store, hasher: hasher, tokens: tokens, throttle: throttle, ids: ids, clock: clock, policy: policy}
+}
+
+// Handle checks the rules (400), the throttle (429) before any hashing, then the
+// credentials (401). An unknown username and a wrong password fail alike and cost one
+// bcrypt comparison each; an inactive account is only told apart after a correct
+// password.
+func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error) {
+	if err := domain.Validate(
+		domain.ValidateUsername(cmd.Username),
+		domain.ValidatePassword("password", cmd.Password),
+	); err != nil {
+		return LoginResult{}, err
+	}
+	if wait := h.throttle.Wait(cmd.Username, cmd.ClientAddr); wait > 0 {
+		return LoginResult{}, &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many failed logins; try again later.", RetryAfter: wait}
+	}
+
+	u, err := h.store.Users().GetByUsername(ctx, cmd.Username)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return LoginResult{}, err
+	}
+	var hash string
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := h.hasher.Verify(ctx, hash, cmd.Password)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if !ok || u == nil {
+		h.throttle.Failed(cmd.Username, cmd.ClientAddr)
+		return LoginResult{}, domain.ErrInvalidCredentials
+	}
+	if !u.IsActive {
+		h.throttle.Failed(cmd.Username, cmd.ClientAddr)
+		return LoginResult{}, domain.ErrAccountInactive
+	}
+
+	id, err := h.ids.SessionID()
+	if err != nil {
+		return LoginResult{}, err
+	}
+	now := h.clock.Now()
+	s := h.policy.NewSession(id, u.ID, now)
+	if err := h.store.Sessions().Add(ctx, s); err != nil {
+		return LoginResult{}, err
+	}
+	token, err := h.tokens.Issue(s.ID, now, s.ExpiresAt)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Token: token, ExpiresAt: s.ExpiresAt}, nil
+}

@@ -1,0 +1,236 @@
+package commands_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+const clientAddr = "192.0.2.7"
+
+func TestLogin(t *testing.T) {
+	boom := errors.New("connection reset")
+	tests := []struct {
+		name     string
+		username string
+		password string
+		setup    func(e *env)
+		want     domain.Code
+		// wantErr, when set, is the exact error expected instead of a domain code.
+		wantErr error
+		// wantAsked: the throttle was consulted.
+		wantAsked bool
+		// wantVerified lists the hashes Verify was given, in order.
+		wantVerified []string
+		// wantFailed: the attempt counts as a failed login.
+		wantFailed  bool
+		wantSession string // user id that gets a session; "" for none
+	}{
+		{
+			name: "user logs in", username: "carol.user", password: passwordOf("carol.user"),
+			wantAsked: true, wantVerified: []string{hashOf(passwordOf("carol.user"))}, wantSession: idCarol,
+		},
+		{
+			name: "admin logs in", username: "alice.admin", password: passwordOf("alice.admin"),
+			wantAsked: true, wantVerified: []string{hashOf(passwordOf("alice.admin"))}, wantSession: idAlice,
+		},
+		{
+			name: "super admin logs in", username: "root.admin", password: passwordOf("root.admin"),
+			wantAsked: true, wantVerified: []string{hashOf(passwordOf("root.admin"))}, wantSession: idRoot,
+		},
+
+		// Check 5: the rules, before the throttle and before any lookup.
+		{
+			name: "malformed username", username: "carol..user", password: "whatever",
+			setup: func(e *env) { e.throttle.wait = time.Minute },
+			want:  domain.CodeValidationFailed,
+		},
+		{
+			name: "short password", username: "carol.user", password: "12345",
+			setup: func(e *env) { e.throttle.wait = time.Minute },
+			want:  domain.CodeValidationFailed,
+		},
+
+		// Then the throttle, before any hashing.
+		{
+			name: "throttled with the right password", username: "carol.user", password: passwordOf("carol.user"),
+			setup: func(e *env) { e.throttle.wait = 42 * time.Second },
+			want:  domain.CodeRateLimited, wantAsked: true,
+		},
+		{
+			name: "throttled unknown user", username: "nobody.here", password: "secret",
+			setup: func(e *env) { e.throttle.wait = time.Second },
+			want:  domain.CodeRateLimited, wantAsked: true,
+		},
+
+		// Then the credentials.
+		{
+			name: "unknown user costs one comparison with an empty hash", username: "nobody.here", password: "secret",
+			want: domain.CodeInvalidCredentials, wantAsked: true, wantVerified: []string{""}, wantFailed: true,
+		},
+		{
+			name: "username is case-sensitive", username: "Carol.User", password: passwordOf("carol.user"),
+			want: domain.CodeInvalidCredentials, wantAsked: true, wantVerified: []string{""}, wantFailed: true,
+		},
+		{
+			name: "wrong password", username: "carol.user", password: "wrong-password",
+			want: domain.CodeInvalidCredentials, wantAsked: true, wantVerified: []string{hashOf(passwordOf("carol.user"))}, wantFailed: true,
+		},
+		{
+			name: "inactive with a wrong password is just invalid credentials", username: "erin.gone", password: "wrong-password",
+			want: domain.CodeInvalidCredentials, wantAsked: true, wantVerified: []string{hashOf(passwordOf("erin.gone"))}, wantFailed: true,
+		},
+		{
+			name: "inactive with the right password", username: "erin.gone", password: passwordOf("erin.gone"),
+			want: domain.CodeAccountInactive, wantAsked: true, wantVerified: []string{hashOf(passwordOf("erin.gone"))}, wantFailed: true,
+		},
+
+		// Infrastructure failures are not failed logins and open nothing.
+		{
+			name: "hashing saturated", username: "carol.user", password: passwordOf("carol.user"),
+			setup: func(e *env) { e.hasher.verifyErr = domain.Unavailable("busy", time.Second) },
+			want:  domain.CodeUnavailable, wantAsked: true, wantVerified: []string{hashOf(passwordOf("carol.user"))},
+		},
+		{
+			name: "user lookup fails", username: "carol.user", password: passwordOf("carol.user"),
+			setup:   func(e *env) { e.store.fail["users.GetByUsername"] = boom },
+			wantErr: boom, wantAsked: true,
+		},
+		{
+			name: "no randomness for the session id", username: "carol.user", password: passwordOf("carol.user"),
+			setup:   func(e *env) { e.ids.sessionIDErr = boom },
+			wantErr: boom, wantAsked: true, wantVerified: []string{hashOf(passwordOf("carol.user"))},
+		},
+		{
+			name: "session row not written", username: "carol.user", password: passwordOf("carol.user"),
+			setup:   func(e *env) { e.store.fail["sessions.Add"] = boom },
+			wantErr: boom, wantAsked: true, wantVerified: []string{hashOf(passwordOf("carol.user"))},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			before := e.store.sessionIDs()
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+			res, err := h.Handle(t.Context(), commands.Login{Username: tc.username, Password: tc.password, ClientAddr: clientAddr})
+
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("got %v, want %v", err, tc.wantErr)
+				}
+			} else {
+				wantCode(t, err, tc.want)
+			}
+			if tc.want == domain.CodeRateLimited {
+				if de, _ := domain.AsError(err); de.RetryAfter <= 0 || de.RetryAfter != e.throttle.wait {
+					t.Errorf("RetryAfter = %v, want the throttle's wait %v", de.RetryAfter, e.throttle.wait)
+				}
+			}
+			if tc.want == domain.CodeValidationFailed && len(fieldsOf(err)) == 0 {
+				t.Error("validation_failed names no field")
+			}
+
+			attemptList := []attempt{{tc.username, clientAddr}}
+			if got := e.throttle.asked; tc.wantAsked != slices.Equal(got, attemptList) || !tc.wantAsked && len(got) > 0 {
+				t.Errorf("throttle consulted with %v, want consulted = %v", got, tc.wantAsked)
+			}
+			if e.hasher.hashCalls != 0 {
+				t.Errorf("login hashed %d times", e.hasher.hashCalls)
+			}
+			if !slices.Equal(e.hasher.verifiedHashes, tc.wantVerified) {
+				t.Errorf("Verify given hashes %q, want %q", e.hasher.verifiedHashes, tc.wantVerified)
+			}
+			if got := e.throttle.failed; tc.wantFailed != slices.Equal(got, attemptList) || !tc.wantFailed && len(got) > 0 {
+				t.Errorf("failures counted %v, want counted = %v", got, tc.wantFailed)
+			}
+
+			if tc.wantSession == "" {
+				if after := e.store.sessionIDs(); !slices.Equal(after, before) {
+					t.Errorf("sessions went from %v to %v", before, after)
+				}
+				if len(e.tokens.all()) != 0 {
+					t.Errorf("tokens issued on failure: %+v", e.tokens.all())
+				}
+				if res != (commands.LoginResult{}) {
+					t.Errorf("result on failure = %+v", res)
+				}
+				return
+			}
+			assertLoginSession(t, e, before, tc.wantSession, res, e.policy)
+		})
+	}
+}
+
+// assertLoginSession checks that exactly one session was added, for userID, with the
+// policy's expiry, and that the token returned is the one issued for it.
+func assertLoginSession(t *testing.T, e *env, before []string, userID string, res commands.LoginResult, p domain.SessionPolicy) {
+	t.Helper()
+	var added []string
+	for _, id := range e.store.sessionIDs() {
+		if !slices.Contains(before, id) {
+			added = append(added, id)
+		}
+	}
+	if len(added) != 1 {
+		t.Fatalf("sessions added: %v, want exactly one", added)
+	}
+	s, _ := e.store.session(added[0])
+	want := domain.Session{
+		ID: added[0], UserID: userID, CreatedAt: t0,
+		ExpiresAt: t0.Add(min(p.TTL, p.MaxLifetime)), AbsoluteExpiresAt: t0.Add(p.MaxLifetime),
+	}
+	if s != want {
+		t.Errorf("session row %+v, want %+v", s, want)
+	}
+	issued := e.tokens.all()
+	if len(issued) != 1 {
+		t.Fatalf("tokens issued: %+v, want one", issued)
+	}
+	tok := issued[0]
+	if tok.sessionID != s.ID || !tok.expiresAt.Equal(s.ExpiresAt) || !tok.issuedAt.Equal(t0) {
+		t.Errorf("token issued for %+v, want session %s expiring %v issued %v", tok, s.ID, s.ExpiresAt, t0)
+	}
+	if res.Token != tok.token {
+		t.Errorf("returned token %q, want the issued %q", res.Token, tok.token)
+	}
+	if !res.ExpiresAt.Equal(s.ExpiresAt) {
+		t.Errorf("returned expiry %v, want %v", res.ExpiresAt, s.ExpiresAt)
+	}
+	for _, id := range before {
+		if _, ok := e.store.session(id); !ok {
+			t.Errorf("login removed session %s", id)
+		}
+	}
+}
+
+func TestLoginCapsTheFirstExpiryAtTheAbsoluteLifetime(t *testing.T) {
+	e := newEnv(t)
+	e.policy = domain.SessionPolicy{TTL: time.Hour, RefreshThreshold: 0.2, MaxLifetime: 15 * time.Minute}
+	before := e.store.sessionIDs()
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	res, err := h.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr})
+	wantCode(t, err, "")
+	assertLoginSession(t, e, before, idDave, res, e.policy)
+	if !res.ExpiresAt.Equal(t0.Add(15 * time.Minute)) {
+		t.Errorf("expires %v, want the absolute limit %v", res.ExpiresAt, t0.Add(15*time.Minute))
+	}
+}
+
+func TestLoginTokenFailure(t *testing.T) {
+	e := newEnv(t)
+	boom := errors.New("signing key unavailable")
+	e.tokens.issueErr = boom
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	res, err := h.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr})
+	if !errors.Is(err, boom) || res.Token != "" {
+		t.Fatalf("got %+v, %v; want no token and the signing error", res, err)
+	}
+}

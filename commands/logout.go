@@ -1,0 +1,20 @@
+package commands
+
+import "context"
+
+// Logout ends the caller's session.
+type Logout struct {
+	SessionID string `json:"session_id"`
+}
+
+// LogoutHandler runs Logout.
+type LogoutHandler struct{ store Store }
+
+// NewLogoutHandler returns a LogoutHandler.
+func NewLogoutHandler(store Store) LogoutHandler { return LogoutHandler{store: store} }
+
+// Handle deletes the session row, so the cookie stops working even if a copy of it
+// survives in the client.
+func (h LogoutHandler) Handle(ctx context.Context, cmd Logout) (NoResult, error) {
+	return NoResult{}, h.store.Sessions().Delete(ctx, cmd.SessionID)
+}

@@ -1,0 +1,93 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/example/accounts/domain"
+)
+
+// Users persists users. Lookups that find nothing return an error matching
+// domain.ErrNotFound; Add returns one matching domain.ErrUsernameTaken when the
+// username exists. Inside a transaction, Get locks the row until commit so that
+// concurrent changes to one user are applied one after the other.
+type Users interface {
+	Add(ctx context.Context, u *domain.User) error
+	Get(ctx context.Context, id string) (*domain.User, error)
+	GetByUsername(ctx context.Context, username string) (*domain.User, error)
+	Update(ctx context.Context, u *domain.User) error
+}
+
+// Sessions persists sessions.
+type Sessions interface {
+	Add(ctx context.Context, s *domain.Session) error
+	// GetWithUser returns the session and its user in one round trip: it runs on every
+	// authenticated request. Not found: domain.ErrNotFound.
+	GetWithUser(ctx context.Context, id string) (*domain.Session, *domain.User, error)
+	// Extend moves the session's expiry.
+	Extend(ctx context.Context, id string, expiresAt time.Time) error
+	// Delete ends one session; deleting a missing one is not an error.
+	Delete(ctx context.Context, id string) error
+	// DeleteByUser ends every session of a user except the one named by keep ("" keeps
+	// none).
+	DeleteByUser(ctx context.Context, userID, keep string) error
+}
+
+// Repositories are the stores a use case works with.
+type Repositories interface {
+	Users() Users
+	Sessions() Sessions
+}
+
+// Store gives the repositories outside and inside a transaction.
+type Store interface {
+	Repositories
+	// InTx runs fn in one database transaction: committed when fn returns nil, rolled
+	// back otherwise. Every change a command makes goes through one InTx call, so it is
+	// written whole or not at all.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Repositories) error) error
+}
+
+// PasswordHasher hashes and verifies passwords. Both methods wait for a free hashing
+// slot, bounded in time; when none frees up they return an error matching
+// domain.ErrUnavailable.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches hash. An empty hash never matches but
+	// costs as much as a real comparison, so that an unknown username takes as long to
+	// refuse as a wrong password.
+	Verify(ctx context.Context, hash, password string) (bool, error)
+}
+
+// Tokens turns a session id into the signed token held by the cookie, and back.
+type Tokens interface {
+	Issue(sessionID string, issuedAt, expiresAt time.Time) (string, error)
+	// SessionID checks the token's signature, algorithm and expiry and returns the
+	// session it names; any failure is domain.ErrUnauthenticated.
+	SessionID(token string) (string, error)
+}
+
+// LoginThrottle limits failed logins per username and per client address.
+type LoginThrottle interface {
+	// Wait returns how long the caller must wait before trying again; zero lets the
+	// attempt go ahead.
+	Wait(username, clientAddr string) time.Duration
+	// Failed counts one failed attempt against both keys.
+	Failed(username, clientAddr string)
+}
+
+// Clock tells the time; tests pass a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// IDs makes new identifiers.
+type IDs interface {
+	// UserID returns a new UUIDv7 (lowercase, hyphenated).
+	UserID() string
+	// SessionID returns 256 random bits, base64url-encoded.
+	SessionID() (string, error)
+}
+
+// NoResult is the result of commands that return nothing but success.
+type NoResult struct{}

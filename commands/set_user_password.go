@@ -1,0 +1,48 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/example/accounts/domain"
+)
+
+// SetUserPassword is a manager setting another user's password.
+type SetUserPassword struct {
+	Actor    domain.Actor `json:"actor"`
+	UserID   string       `json:"user_id"`
+	Password string       `json:"password"`
+}
+
+// SetUserPasswordHandler runs SetUserPassword.
+type SetUserPasswordHandler struct {
+	store  Store
+	hasher PasswordHasher
+	clock  Clock
+}
+
+// NewSetUserPasswordHandler returns a SetUserPasswordHandler.
+func NewSetUserPasswordHandler(store Store, hasher PasswordHasher, clock Clock) SetUserPasswordHandler {
+	return SetUserPasswordHandler{store: store, hasher: hasher, clock: clock}
+}
+
+// Handle sets the password and ends every session of the target in the same
+// transaction.
+func (h SetUserPasswordHandler) Handle(ctx context.Context, cmd SetUserPassword) (NoResult, error) {
+	if err := cmd.Actor.MayManageUsers(); err != nil {
+		return NoResult{}, err
+	}
+	if err := domain.Validate(domain.ValidatePassword("password", cmd.Password)); err != nil {
+		return NoResult{}, err
+	}
+	if err := checkTarget(ctx, h.store, cmd.Actor, cmd.UserID); err != nil {
+		return NoResult{}, err
+	}
+	hash, err := h.hasher.Hash(ctx, cmd.Password)
+	if err != nil {
+		return NoResult{}, err
+	}
+	return NoResult{}, changeUser(ctx, h.store, cmd.Actor, cmd.UserID, func(ctx context.Context, tx Repositories, u *domain.User) (bool, error) {
+		u.SetPasswordHash(hash, h.clock.Now())
+		return true, tx.Sessions().DeleteByUser(ctx, u.ID, "")
+	})
+}

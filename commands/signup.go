@@ -1,0 +1,35 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/example/accounts/domain"
+)
+
+// Signup registers a new account with role user.
+type Signup struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// SignupResult names the new account.
+type SignupResult struct {
+	ID string `json:"id"`
+}
+
+// SignupHandler runs Signup.
+type SignupHandler struct{ registrar }
+
+// NewSignupHandler returns a SignupHandler.
+func NewSignupHandler(store Store, hasher PasswordHasher, ids IDs, clock Clock) SignupHandler {
+	return SignupHandler{registrar{store: store, hasher: hasher, ids: ids, clock: clock}}
+}
+
+// Handle registers the user: 400 validation_failed, then 409 username_taken.
+func (h SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, error) {
+	u, err := h.register(ctx, cmd.Username, cmd.Password, domain.RoleUser)
+	if err != nil {
+		return SignupResult{}, err
+	}
+	return SignupResult{ID: u.ID}, nil
+}
