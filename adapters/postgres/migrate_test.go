@@ -1,0 +1,122 @@
+package postgres_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/example/accounts/adapters/postgres"
+	"github.com/example/accounts/adapters/postgres/pgtest"
+	"github.com/example/accounts/migrations"
+)
+
+func TestMigrateUpStatusDownUp(t *testing.T) {
+	t.Parallel()
+	db := openEmpty(t)
+	m := postgres.NewMigrator(db)
+	ctx := t.Context()
+	all := allMigrations()
+
+	assertStatus(t, m, false)
+	applied, err := postgres.MigrateUp(ctx, m)
+	if err != nil || !slices.Equal(applied, all) {
+		t.Fatalf("MigrateUp = %v, %v; want %v", applied, err, all)
+	}
+	assertStatus(t, m, true)
+	if applied, err := postgres.MigrateUp(ctx, m); err != nil || len(applied) != 0 {
+		t.Fatalf("second MigrateUp = %v, %v; want nothing to do", applied, err)
+	}
+
+	// The first run applied everything as one group, so down takes it all back,
+	// the newest first.
+	newestFirst := slices.Clone(all)
+	slices.Reverse(newestFirst)
+	if rolledBack, err := postgres.MigrateDown(ctx, m); err != nil || !slices.Equal(rolledBack, newestFirst) {
+		t.Fatalf("MigrateDown = %v, %v; want %v", rolledBack, err, newestFirst)
+	}
+	assertStatus(t, m, false)
+	if _, err := db.NewSelect().Table("users").Count(ctx); err == nil {
+		t.Fatal("table users survived MigrateDown")
+	}
+
+	if applied, err := postgres.MigrateUp(ctx, m); err != nil || !slices.Equal(applied, all) {
+		t.Fatalf("MigrateUp after MigrateDown = %v, %v; want %v", applied, err, all)
+	}
+	if _, err := db.NewSelect().Table("users", "sessions").Count(ctx); err != nil {
+		t.Fatalf("the tables are not back after down and up: %v", err)
+	}
+}
+
+// Instances starting at once, each with its own pool, migrate one after the other:
+// every migration is applied exactly once, and none of them fails.
+func TestConcurrentMigrateUp(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.ReserveURL(t)
+	openEmptyAt(t, dbURL) // create the database
+
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		applied []string
+	)
+	for range 4 {
+		db := openEmptyAt(t, dbURL)
+		wg.Go(func() {
+			names, err := postgres.MigrateUp(t.Context(), postgres.NewMigrator(db))
+			if err != nil {
+				t.Errorf("MigrateUp: %v", err)
+			}
+			mu.Lock()
+			applied = append(applied, names...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	slices.Sort(applied)
+	if want := allMigrations(); !slices.Equal(applied, want) {
+		t.Fatalf("applied %v in total, want each of %v once", applied, want)
+	}
+}
+
+func assertStatus(t *testing.T, m *migrate.Migrator, applied bool) {
+	t.Helper()
+	states, err := postgres.MigrationStatus(t.Context(), m)
+	if err != nil {
+		t.Fatalf("MigrationStatus: %v", err)
+	}
+	var want []postgres.MigrationState
+	for _, name := range allMigrations() {
+		want = append(want, postgres.MigrationState{Name: name, Applied: applied})
+	}
+	if !slices.Equal(states, want) {
+		t.Fatalf("MigrationStatus = %v, want %v", states, want)
+	}
+}
+
+func allMigrations() []string {
+	var names []string
+	for _, m := range migrations.Migrations.Sorted() {
+		names = append(names, m.String())
+	}
+	return names
+}
+
+// openEmpty opens a new database without any schema.
+func openEmpty(t *testing.T) *bun.DB {
+	t.Helper()
+	return openEmptyAt(t, pgtest.ReserveURL(t))
+}
+
+func openEmptyAt(t *testing.T, dbURL string) *bun.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), postgres.Config{URL: dbURL, MaxOpenConns: 3, CreateIfMissing: true})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
