@@ -1,0 +1,155 @@
+package password
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+var _ commands.PasswordHasher = (*Hasher)(nil)
+
+// MinPepperLength is the shortest pepper accepted: 256 bits, the same strength as the
+// HMAC output it keys.
+const MinPepperLength = 32
+
+// Config says how passwords are hashed and how much hashing may run at once.
+type Config struct {
+	// Pepper keys the HMAC pre-hash. Changing it invalidates every stored hash.
+	Pepper []byte
+	// Cost is bcrypt's work factor. Raising it by one doubles the time of every login;
+	// hashes made at an older cost still verify.
+	Cost int
+	// Concurrency is how many hashes may run at once, typically the number of CPUs.
+	Concurrency int
+	// Wait is how long a caller may wait for a free slot before giving up with 503.
+	Wait time.Duration
+}
+
+// Validate reports every problem with the configuration, one per line, so that an
+// operator can fix them all at once.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Pepper) < MinPepperLength {
+		errs = append(errs, fmt.Errorf("password pepper must be at least %d bytes, got %d", MinPepperLength, len(c.Pepper)))
+	}
+	if c.Cost < bcrypt.MinCost || c.Cost > bcrypt.MaxCost {
+		errs = append(errs, fmt.Errorf("bcrypt cost must be between %d and %d, got %d", bcrypt.MinCost, bcrypt.MaxCost, c.Cost))
+	}
+	if c.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("hash concurrency must be at least 1, got %d", c.Concurrency))
+	}
+	if c.Wait <= 0 {
+		errs = append(errs, fmt.Errorf("hash wait must be positive, got %s", c.Wait))
+	}
+	return errors.Join(errs...)
+}
+
+// Hasher implements commands.PasswordHasher. It is safe for concurrent use.
+type Hasher struct {
+	pepper []byte
+	cost   int
+	wait   time.Duration
+	// slots holds one value per hash in progress; its capacity is the concurrency.
+	slots chan struct{}
+	// dummy is what an empty or malformed stored hash is compared against, so that a
+	// login for an unknown user costs a full bcrypt run like a wrong password does.
+	dummy []byte
+}
+
+// NewHasher checks cfg and prepares a Hasher. It runs one bcrypt hash at cfg.Cost to
+// make the dummy hash, so it takes as long as a login.
+func NewHasher(cfg Config) (*Hasher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h := &Hasher{
+		pepper: bytes.Clone(cfg.Pepper),
+		cost:   cfg.Cost,
+		wait:   cfg.Wait,
+		slots:  make(chan struct{}, cfg.Concurrency),
+	}
+	dummy, err := bcrypt.GenerateFromPassword(h.prehash("no user has this password"), cfg.Cost)
+	if err != nil {
+		return nil, fmt.Errorf("password: make dummy hash: %w", err)
+	}
+	h.dummy = dummy
+	return h, nil
+}
+
+// Hash returns the bcrypt hash of the password's pre-hash, to be stored as is.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	pre := h.prehash(password)
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	hash, err := bcrypt.GenerateFromPassword(pre, h.cost)
+	if err != nil {
+		return "", fmt.Errorf("password: hash: %w", err)
+	}
+	return string(hash), nil
+}
+
+// Verify reports whether password matches hash, comparing in constant time. A hash
+// bcrypt cannot parse (empty for an unknown user, or damaged) fails before the
+// expensive part, so a comparison with the dummy hash spends that time anyway; the
+// answer is then false whatever the dummy comparison says.
+func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
+	pre := h.prehash(password)
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	err := bcrypt.CompareHashAndPassword([]byte(hash), pre)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return false, nil
+	default:
+		_ = bcrypt.CompareHashAndPassword(h.dummy, pre)
+		return false, nil
+	}
+}
+
+// prehash maps a password of any length to 64 ASCII bytes, within bcrypt's 72.
+func (h *Hasher) prehash(password string) []byte {
+	mac := hmac.New(sha512.New384, h.pepper)
+	_, _ = io.WriteString(mac, password) // a hash.Hash never fails to write
+	return base64.StdEncoding.AppendEncode(nil, mac.Sum(nil))
+}
+
+// acquire takes a hashing slot. It gives up after h.wait with 503, or earlier when the
+// request ends, rather than letting callers pile up behind a saturated CPU.
+func (h *Hasher) acquire(ctx context.Context) error {
+	// Checked first because select picks at random among ready cases, and a request
+	// that has already ended must not start a hash.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	timer := time.NewTimer(h.wait)
+	defer timer.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return domain.Unavailable("Password hashing is saturated; try again shortly.", time.Second)
+	}
+}
+
+func (h *Hasher) release() {
+	<-h.slots
+}

@@ -1,0 +1,80 @@
+package password
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/example/accounts/domain"
+)
+
+func newOneSlotHasher(t *testing.T, wait time.Duration) *Hasher {
+	t.Helper()
+	h, err := NewHasher(Config{Pepper: bytes.Repeat([]byte("p"), MinPepperLength), Cost: bcrypt.MinCost, Concurrency: 1, Wait: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestSaturatedHasherAnswersUnavailable(t *testing.T) {
+	h := newOneSlotHasher(t, 20*time.Millisecond)
+	h.slots <- struct{}{} // a hash in progress
+
+	_, err := h.Hash(t.Context(), "correct horse")
+	if !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("Hash: err = %v, want ErrUnavailable", err)
+	}
+	if e, _ := domain.AsError(err); e.RetryAfter != time.Second {
+		t.Errorf("RetryAfter = %s, want 1s", e.RetryAfter)
+	}
+	if _, err := h.Verify(t.Context(), "", "correct horse"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("Verify: err = %v, want ErrUnavailable", err)
+	}
+
+	h.release()
+	if _, err := h.Hash(t.Context(), "correct horse"); err != nil {
+		t.Errorf("Hash once the slot is free: %v", err)
+	}
+}
+
+func TestRequestDeadlineShorterThanWaitWins(t *testing.T) {
+	h := newOneSlotHasher(t, time.Hour)
+	h.slots <- struct{}{}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+
+	if _, err := h.Hash(ctx, "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Hash: err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestEveryPathGivesItsSlotBack(t *testing.T) {
+	h := newOneSlotHasher(t, time.Second)
+	hash, err := h.Hash(t.Context(), "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stored := range []string{hash, "", "damaged"} {
+		for _, pw := range []string{"correct horse", "wrong horse"} {
+			if _, err := h.Verify(t.Context(), stored, pw); err != nil {
+				t.Fatalf("Verify(%q, %q): %v", stored, pw, err)
+			}
+		}
+	}
+	if n := len(h.slots); n != 0 {
+		t.Errorf("%d slots still taken", n)
+	}
+}
+
+// An unknown user must cost what a wrong password costs: the same bcrypt work factor.
+func TestDummyHashHasTheConfiguredCost(t *testing.T) {
+	h := newOneSlotHasher(t, time.Second)
+	if cost, err := bcrypt.Cost(h.dummy); err != nil || cost != h.cost {
+		t.Errorf("dummy cost = %d, %v; want %d", cost, err, h.cost)
+	}
+}

@@ -1,0 +1,42 @@
+package throttle
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestSprayedUsernamesAreForgottenOnceRefilled(t *testing.T) {
+	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	lt := NewLoginThrottle(10, 5, func() time.Time { return now })
+	for i := range 100_000 {
+		lt.Failed(fmt.Sprintf("user%d", i), fmt.Sprintf("addr%d", i))
+	}
+	if n := len(lt.accounts.byKey); n != 100_000 {
+		t.Fatalf("%d username buckets, want 100000: none has refilled yet", n)
+	}
+
+	now = now.Add(2 * time.Minute)
+	lt.Wait("alice", "192.0.2.1")
+	if n, m := len(lt.accounts.byKey), len(lt.addrs.byKey); n != 0 || m != 0 {
+		t.Errorf("two minutes later: %d username and %d address buckets, want 0", n, m)
+	}
+}
+
+// At 5 a minute, a username that failed once is full again 12 seconds later. A spray
+// of one new username per millisecond therefore keeps about 12,000 buckets alive; the
+// map may grow to twice that before a sweep, never to the 100,000 names tried.
+func TestSteadySprayStaysBounded(t *testing.T) {
+	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	lt := NewLoginThrottle(0, 5, func() time.Time { return now })
+	largest := 0
+	for i := range 100_000 {
+		lt.Failed(fmt.Sprintf("user%d", i), "")
+		largest = max(largest, len(lt.accounts.byKey))
+		now = now.Add(time.Millisecond)
+	}
+
+	if bound := 2 * 12_000; largest > bound {
+		t.Errorf("the username map reached %d buckets, want at most %d", largest, bound)
+	}
+}

@@ -1,0 +1,97 @@
+package token
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+var _ commands.Tokens = (*JWT)(nil)
+
+// MinSecretLength is the shortest signing secret accepted: HS256 is only as strong as
+// a key of at least its 256-bit output.
+const MinSecretLength = 32
+
+// maxTokenLength bounds what is decoded at all. The tokens issued here are about 150
+// bytes; anything past a cookie's usual 4 KiB limit is not ours and not worth the
+// base64 and JSON work.
+const maxTokenLength = 4 << 10
+
+// claims is the token's payload. The embedded registered claims carry iat and exp and
+// are omitted when empty, so an issued token holds exactly sid, iat and exp.
+type claims struct {
+	SessionID string `json:"sid"`
+	jwt.RegisteredClaims
+}
+
+// Validate is called by the parser after the signature and exp checks: a token that
+// names no session is useless however well it is signed.
+func (c claims) Validate() error {
+	if c.SessionID == "" {
+		return errors.New("token names no session")
+	}
+	return nil
+}
+
+// JWT implements commands.Tokens. It is safe for concurrent use.
+type JWT struct {
+	secret []byte
+	parser *jwt.Parser
+}
+
+// NewJWT returns a JWT that signs and verifies with secret.
+func NewJWT(secret []byte) (*JWT, error) {
+	if len(secret) < MinSecretLength {
+		return nil, fmt.Errorf("jwt secret must be at least %d bytes, got %d", MinSecretLength, len(secret))
+	}
+	return &JWT{
+		secret: bytes.Clone(secret),
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(),
+			// One token, one spelling: reject base64 with non-zero padding bits.
+			jwt.WithStrictDecoding(),
+		),
+	}, nil
+}
+
+// Issue signs a token for the session. Times are kept to whole seconds, as JWT
+// numeric dates usually are, so exp may fall up to a second before the session's own
+// expiry, never after it.
+func (j *JWT) Issue(sessionID string, issuedAt, expiresAt time.Time) (string, error) {
+	c := claims{
+		SessionID: sessionID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			IssuedAt:  jwt.NewNumericDate(issuedAt),
+			ExpiresAt: jwt.NewNumericDate(expiresAt),
+		},
+	}
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(j.secret)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	return token, nil
+}
+
+// SessionID returns the session a valid token names, and domain.ErrUnauthenticated
+// for anything else.
+func (j *JWT) SessionID(token string) (string, error) {
+	if token == "" || len(token) > maxTokenLength {
+		return "", domain.ErrUnauthenticated
+	}
+	var c claims
+	if _, err := j.parser.ParseWithClaims(token, &c, j.key); err != nil {
+		return "", domain.ErrUnauthenticated
+	}
+	return c.SessionID, nil
+}
+
+func (j *JWT) key(*jwt.Token) (any, error) {
+	return j.secret, nil
+}
