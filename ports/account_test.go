@@ -1,0 +1,130 @@
+package ports
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+	"github.com/example/accounts/queries"
+)
+
+func TestSignup(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodPost, "/api/v1/account/signup", `{"username":"Alice","password":"`+secretPassword+`"}`)
+	wantBody(t, w, http.StatusCreated, `{"id":"`+targetID+`"}`)
+	if want := (commands.Signup{Username: "Alice", Password: secretPassword}); h.signup.msg != want {
+		t.Errorf("sent %+v, want %+v", h.signup.msg, want)
+	}
+	if len(setCookies(w)) != 0 || w.Header().Get("Location") != "" {
+		t.Errorf("signup opened a session or named a location: %v", w.Header())
+	}
+}
+
+func TestSignupSendsValuesUnchanged(t *testing.T) {
+	h := newHarness(t)
+	// No trimming, escapes decoded, every character kept (API.md §1).
+	w := h.do(http.MethodPost, "/api/v1/account/signup", `{"username":" alice ","password":"p\u00e4ss\"w\u0000rd"}`)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("status = %d; body %s", w.Code, w.Body)
+	}
+	if want := (commands.Signup{Username: " alice ", Password: "päss\"w\x00rd"}); h.signup.msg != want {
+		t.Errorf("sent %+v, want %+v", h.signup.msg, want)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.CookieSecure = true
+	w := h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`,
+		withHeader("X-Forwarded-For", "203.0.113.9"))
+	wantNoContent(t, w)
+	want := "auth_token=" + sessionToken + "; Path=/; HttpOnly; Secure; SameSite=Lax"
+	if got := setCookies(w); len(got) != 1 || got[0] != want {
+		t.Errorf("Set-Cookie = %q, want %q", got, want)
+	}
+	// httptest's peer is 192.0.2.1:1234; X-Forwarded-For is not trusted.
+	sent := commands.Login{Username: "alice", Password: secretPassword, ClientAddr: "192.0.2.1"}
+	if h.login.msg != sent {
+		t.Errorf("sent %+v, want %+v", h.login.msg, sent)
+	}
+}
+
+func TestLoginCookieIsInsecureOnlyWhenConfigured(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`)
+	if got := setCookies(w); len(got) != 1 || got[0] != sessionCookieHeader {
+		t.Errorf("Set-Cookie = %q, want %q", got, sessionCookieHeader)
+	}
+}
+
+func TestLoginCookieName(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.CookieName = "sid"
+	w := h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`)
+	if got := setCookies(w); len(got) != 1 || got[0] != "sid="+sessionToken+"; Path=/; HttpOnly; SameSite=Lax" {
+		t.Errorf("Set-Cookie = %q", got)
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.1:1234":   "192.0.2.1",
+		"[2001:db8::1]:80": "2001:db8::1",
+		"@":                "@", // a Unix socket peer has no port
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = remote
+		if got := clientAddr(r); got != want {
+			t.Errorf("clientAddr(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
+
+func TestLogout(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodPost, "/api/v1/account/logout", "", withCookie(sessionToken))
+	wantNoContent(t, w)
+	if got := setCookies(w); len(got) != 1 || got[0] != removalCookieHeader {
+		t.Errorf("Set-Cookie = %q, want %q", got, removalCookieHeader)
+	}
+	if h.logout.msg != (commands.Logout{SessionID: theActor.SessionID}) {
+		t.Errorf("sent %+v", h.logout.msg)
+	}
+}
+
+func TestLogoutFailureKeepsTheCookie(t *testing.T) {
+	h := newHarness(t)
+	h.logout.err = domain.Unavailable("database down", 0)
+	w := h.do(http.MethodPost, "/api/v1/account/logout", "", withCookie(sessionToken))
+	wantProblem(t, w, http.StatusServiceUnavailable, domain.CodeUnavailable)
+	if len(setCookies(w)) != 0 {
+		t.Errorf("Set-Cookie = %q: the session still exists", setCookies(w))
+	}
+}
+
+func TestMe(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodGet, "/api/v1/account/me", "", withCookie(sessionToken))
+	wantBody(t, w, http.StatusOK, aUserJSON)
+	if h.me.msg != (queries.Me{Actor: theActor}) {
+		t.Errorf("sent %+v", h.me.msg)
+	}
+}
+
+func TestChangeOwnPassword(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodPut, "/api/v1/account/password", `{"current_password":"old-secret","new_password":"`+secretPassword+`"}`,
+		withCookie(sessionToken))
+	wantNoContent(t, w)
+	want := commands.ChangeOwnPassword{Actor: theActor, CurrentPassword: "old-secret", NewPassword: secretPassword}
+	if h.changeOwnPassword.msg != want {
+		t.Errorf("sent %+v, want %+v", h.changeOwnPassword.msg, want)
+	}
+}
+
+func TestChangeOwnPasswordMissingMember(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodPut, "/api/v1/account/password", `{"current_password":"old-secret"}`, withCookie(sessionToken))
+	wantProblem(t, w, http.StatusBadRequest, domain.CodeInvalidRequest, "new_password")
+}

@@ -1,0 +1,172 @@
+package ports
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/example/accounts/domain"
+)
+
+// withRequestID gives every request its correlation id: the caller's X-Request-Id
+// when it is safe to repeat in logs and headers, a new random one otherwise. It is
+// echoed on every response and travels in the context onto the bus.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = rand.Text()
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(domain.WithCorrelationID(r.Context(), id)))
+	})
+}
+
+// validRequestID accepts 1 to 128 characters of [A-Za-z0-9._-] (API.md §2).
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// withSecurityHeaders sets the headers every response carries, the documentation
+// included. Handlers may still override them; the API's own responses add more (see
+// apiHeaders).
+func withSecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withTimeout bounds the whole request, and with it every round trip to the bus.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// notes is what the inner layers learn about a request that its access log line
+// reports: the route it matched, who made it, and the error behind a 5xx. The access
+// log puts an empty one in the context; the request's own goroutine fills it in.
+type notes struct {
+	route  string
+	userID string
+	err    error
+}
+
+type notesKey struct{}
+
+// notesFrom returns the request's notes. Outside the access log (in a test of one
+// handler) it returns a throwaway, so that handlers never need to check.
+func notesFrom(ctx context.Context) *notes {
+	if n, ok := ctx.Value(notesKey{}).(*notes); ok {
+		return n
+	}
+	return &notes{}
+}
+
+// withAccessLog writes exactly one line per request, after it is served, and turns a
+// panic into a 500 on that same line with its stack. It logs the path but never the
+// query, headers, cookies or bodies, any of which may hold a secret.
+func withAccessLog(logger *zap.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		n := &notes{}
+		r = r.WithContext(context.WithValue(r.Context(), notesKey{}, n))
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			panicked := false
+			if v := recover(); v != nil {
+				panicked, n.err = true, fmt.Errorf("panic: %v", v)
+				if rec.status == 0 {
+					writeError(rec, r, n.err)
+				}
+			}
+			logRequest(logger, r, rec, n, time.Since(start), panicked)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func logRequest(logger *zap.Logger, r *http.Request, rec *recorder, n *notes, took time.Duration, panicked bool) {
+	status := rec.statusCode()
+	fields := []zap.Field{
+		zap.String("method", r.Method),
+		zap.String("route", n.route),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", status),
+		zap.Duration("duration", took),
+		zap.Int64("bytes", rec.bytes),
+		zap.String("request_id", domain.CorrelationID(r.Context())),
+		zap.String("remote", r.RemoteAddr),
+	}
+	if n.userID != "" {
+		fields = append(fields, zap.String("user_id", n.userID))
+	}
+	if n.err != nil {
+		fields = append(fields, zap.Error(n.err))
+	}
+	level := zapcore.InfoLevel
+	if status >= http.StatusInternalServerError {
+		level = zapcore.ErrorLevel
+	}
+	if panicked {
+		// Still on the panicking goroutine's stack, so this names where it panicked.
+		fields = append(fields, zap.Stack("stack"))
+		level = zapcore.ErrorLevel
+	}
+	logger.Log(level, "http request", fields...)
+}
+
+// recorder remembers the status and size of a response for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	n, err := rec.ResponseWriter.Write(b)
+	rec.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer.
+func (rec *recorder) Unwrap() http.ResponseWriter {
+	return rec.ResponseWriter
+}
+
+// statusCode is the status the client got: 200 when the handler wrote nothing.
+func (rec *recorder) statusCode() int {
+	if rec.status == 0 {
+		return http.StatusOK
+	}
+	return rec.status
+}

@@ -1,0 +1,194 @@
+package ports
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+	"github.com/example/accounts/queries"
+)
+
+// Sender sends one typed message over the bus and waits for its typed reply. A
+// failure the client should see comes back as a *domain.Error.
+type Sender[M, R any] interface {
+	Send(ctx context.Context, msg M) (R, error)
+}
+
+// Senders are the bus operations the HTTP API uses, one per use case.
+type Senders struct {
+	Signup            Sender[commands.Signup, commands.SignupResult]
+	Login             Sender[commands.Login, commands.LoginResult]
+	Logout            Sender[commands.Logout, commands.NoResult]
+	Authenticate      Sender[commands.Authenticate, commands.Authenticated]
+	ChangeOwnPassword Sender[commands.ChangeOwnPassword, commands.NoResult]
+	CreateUser        Sender[commands.CreateUser, commands.CreateUserResult]
+	SetUserPassword   Sender[commands.SetUserPassword, commands.NoResult]
+	SetAdmin          Sender[commands.SetAdmin, commands.NoResult]
+	SetActive         Sender[commands.SetActive, commands.NoResult]
+	Me                Sender[queries.Me, queries.UserView]
+	GetUser           Sender[queries.GetUser, queries.UserView]
+	ListUsers         Sender[queries.ListUsers, queries.UserPage]
+}
+
+// Config is the HTTP API's configuration. Zero values of the numeric fields and the
+// cookie name take the defaults of API.md; Docs and Spec are required.
+type Config struct {
+	MaxBodyBytes   int64         // [http] max_body_bytes; larger bodies get 413 (default 64 KiB)
+	RequestTimeout time.Duration // bound on one request's bus round trips (default 10s)
+	CookieName     string        // the session cookie's name (default auth_token)
+	CookieSecure   bool          // adds Secure to the session cookie
+	Docs           http.Handler  // Swagger UI, served at /docs and everything under /docs/
+	Spec           http.Handler  // the OpenAPI document, served at /openapi.json
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 64 << 10
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
+	if c.CookieName == "" {
+		c.CookieName = "auth_token"
+	}
+	return c
+}
+
+// Probe is one readiness check, such as a database ping; an error makes /readyz 503.
+type Probe func(ctx context.Context) error
+
+// Route is one operation the router serves: a method on a path template, in the
+// template syntax OpenAPI uses too ("/api/v1/users/{id}").
+type Route struct {
+	Method string
+	Path   string
+}
+
+// server holds what the handlers share.
+type server struct {
+	cfg    Config
+	send   Senders
+	probes []Probe
+}
+
+// handler is an endpoint that reports failure by returning it, so that every failure
+// reaches the one error mapper.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+// endpoint is one row of the routing table.
+type endpoint struct {
+	method  string
+	path    string
+	handler http.Handler
+}
+
+// endpoints is the routing table of API.md §2.
+func (s *server) endpoints() []endpoint {
+	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	return []endpoint{
+		{get, "/", handler(toDocs)},
+		{get, "/docs", s.cfg.Docs},
+		{get, "/openapi.json", s.cfg.Spec},
+		{get, "/livez", handler(live)},
+		{get, "/readyz", handler(s.ready)},
+		{get, "/api/v1/", handler(apiIndex)},
+		{post, "/api/v1/account/signup", handler(s.signup)},
+		{post, "/api/v1/account/login", handler(s.login)},
+		{post, "/api/v1/account/logout", handler(s.logout)},
+		{get, "/api/v1/account/me", handler(s.me)},
+		{put, "/api/v1/account/password", handler(s.changeOwnPassword)},
+		{post, "/api/v1/users", handler(s.createUser)},
+		{get, "/api/v1/users", handler(s.listUsers)},
+		{get, "/api/v1/users/{id}", handler(s.getUser)},
+		{put, "/api/v1/users/{id}/password", handler(s.setUserPassword)},
+		{put, "/api/v1/users/{id}/roles/admin", s.setAdmin(true)},
+		{del, "/api/v1/users/{id}/roles/admin", s.setAdmin(false)},
+		{put, "/api/v1/users/{id}/activation", s.setActive(true)},
+		{del, "/api/v1/users/{id}/activation", s.setActive(false)},
+	}
+}
+
+// Routes lists every operation the router serves, sorted by path and method, for
+// comparison with the OpenAPI document. The Swagger UI's files under /docs/ are left
+// out: they are assets, not operations.
+func Routes() []Route {
+	var routes []Route
+	for _, e := range (&server{}).endpoints() {
+		routes = append(routes, Route{Method: e.method, Path: e.path})
+	}
+	slices.SortFunc(routes, func(a, b Route) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Method, b.Method))
+	})
+	return routes
+}
+
+// NewRouter returns the service's HTTP handler: the routes of API.md §2 behind the
+// middleware every request goes through. From the outside in: the correlation id
+// (so that every response, 404s included, carries it), the security headers, the
+// access log with panic recovery, and the request's deadline.
+func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Handler {
+	srv := &server{cfg: cfg.withDefaults(), send: s, probes: ready}
+
+	// Paths are matched as sent: a path that is not clean matches no route (404)
+	// rather than being redirected to one.
+	router := mux.NewRouter().SkipClean(true)
+	router.NotFoundHandler = handler(notFound)
+	paths := groupByPath(srv.endpoints())
+	for _, path := range slices.Sorted(maps.Keys(paths)) {
+		router.Handle(path, newMethods(path, paths[path]))
+	}
+	router.PathPrefix("/docs/").Handler(newMethods("/docs/", map[string]http.Handler{http.MethodGet: srv.cfg.Docs}))
+
+	return withRequestID(withSecurityHeaders(withAccessLog(logger, withTimeout(srv.cfg.RequestTimeout, router))))
+}
+
+func groupByPath(endpoints []endpoint) map[string]map[string]http.Handler {
+	paths := make(map[string]map[string]http.Handler)
+	for _, e := range endpoints {
+		if paths[e.path] == nil {
+			paths[e.path] = make(map[string]http.Handler)
+		}
+		paths[e.path][e.method] = e.handler
+	}
+	return paths
+}
+
+// methods serves one path, choosing the handler by method. mux only matches paths
+// here: its own method matching answers 404 instead of 405 for some paths (v1.8.1)
+// and cannot say which methods are allowed, which a 405 must.
+type methods struct {
+	route    string
+	handlers map[string]http.Handler
+	allow    string
+}
+
+func newMethods(route string, handlers map[string]http.Handler) *methods {
+	allow := strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
+	return &methods{route: route, handlers: handlers, allow: allow}
+}
+
+func (m *methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	notesFrom(r.Context()).route = m.route
+	h, ok := m.handlers[r.Method]
+	if !ok {
+		w.Header().Set("Allow", m.allow)
+		writeError(w, r, domain.NewError(domain.CodeMethodNotAllowed, "This resource does not support the "+r.Method+" method."))
+		return
+	}
+	h.ServeHTTP(w, r)
+}

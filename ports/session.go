@@ -1,0 +1,109 @@
+package ports
+
+import (
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+var errAlreadyAuthenticated = domain.NewError(domain.CodeAlreadyAuthenticated, "You are already logged in.")
+
+// sessionCookie is the cookie of API.md §3 holding value. It has no Max-Age or
+// Expires, so it lives as long as the browser session; the session row decides how
+// long it works.
+func (s *server) sessionCookie(value string) *http.Cookie {
+	return &http.Cookie{
+		Name:     s.cfg.CookieName,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.cfg.CookieSecure,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+func (s *server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, s.sessionCookie(token))
+}
+
+// removeSessionCookie tells the browser to drop the cookie (Max-Age=0), with the same
+// attributes so that it replaces the one the browser holds.
+func (s *server) removeSessionCookie(w http.ResponseWriter) {
+	c := s.sessionCookie("")
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+// sessionToken is the token of the session cookie; an empty cookie is no session.
+func (s *server) sessionToken(r *http.Request) (string, bool) {
+	c, err := r.Cookie(s.cfg.CookieName)
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// authenticate resolves the session cookie into the caller. A cookie the session
+// store refuses is removed; a session it extended comes back as a fresh cookie, since
+// the old token's exp is the old expiry.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Actor, error) {
+	token, ok := s.sessionToken(r)
+	if !ok {
+		return domain.Actor{}, domain.ErrUnauthenticated
+	}
+	res, err := s.send.Authenticate.Send(r.Context(), commands.Authenticate{Token: token})
+	if err != nil {
+		if errors.Is(err, domain.ErrUnauthenticated) {
+			s.removeSessionCookie(w)
+		}
+		return domain.Actor{}, err
+	}
+	if res.RefreshedToken != "" {
+		s.setSessionCookie(w, res.RefreshedToken)
+	}
+	notesFrom(r.Context()).userID = res.Actor.ID
+	return res.Actor, nil
+}
+
+// refuseSession is the authentication step of signup and login: a caller with a valid
+// session is refused (403), and an invalid cookie is ignored but removed with
+// whatever response follows.
+func (s *server) refuseSession(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := s.sessionToken(r); !ok {
+		return nil
+	}
+	_, err := s.authenticate(w, r)
+	switch {
+	case err == nil:
+		return errAlreadyAuthenticated
+	case errors.Is(err, domain.ErrUnauthenticated):
+		return nil
+	}
+	return err
+}
+
+// target is the shared start of the endpoints under /api/v1/users/{id}: the path id
+// (400) before authentication (401), as the order of checks wants. It returns the
+// caller and the id of the user the path names.
+func (s *server) target(w http.ResponseWriter, r *http.Request) (domain.Actor, string, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return domain.Actor{}, "", err
+	}
+	actor, err := s.authenticate(w, r)
+	return actor, id, err
+}
+
+// clientAddr is the TCP peer's address, the key of the login throttle. Headers such
+// as X-Forwarded-For are deliberately not read: any client can set them, and trusting
+// them would let an attacker pick a fresh throttle key for every attempt.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
