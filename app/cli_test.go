@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/example/accounts/adapters/postgres"
+	"github.com/example/accounts/adapters/postgres/pgtest"
+)
+
+// cli runs the program's command line in process with the environment given on top
+// of the shipped config.toml.
+func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	base := map[string]string{
+		"APP_CONFIG":               "../config.toml",
+		"APP_SECURITY_BCRYPT_COST": "4",
+		"APP_LOG_LEVEL":            "error",
+	}
+	for k, v := range base {
+		t.Setenv(k, v)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+var uuidLine = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$`)
+
+func TestCreateSuperAdminCommand(t *testing.T) {
+	env := map[string]string{"APP_DATABASE_URL": pgtest.NewURL(t), "APP_SUPERADMIN_PASSWORD": testPassword}
+
+	code, out, errOut := cli(t, env, "create-superadmin", "--username", "first.root")
+	if code != 0 || !uuidLine.MatchString(out) {
+		t.Fatalf("create: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// Running it again changes nothing and prints the same id.
+	code, again, _ := cli(t, env, "create-superadmin", "--username", "first.root")
+	if code != 0 || again != out {
+		t.Fatalf("repeat: exit %d, stdout %q, want %q", code, again, out)
+	}
+
+	// A name that belongs to a user of another role, or breaks the rules, is one
+	// clear line and exit 1.
+	db, err := postgres.Open(t.Context(), postgres.Config{URL: env["APP_DATABASE_URL"], MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.ExecContext(t.Context(), `INSERT INTO users (id, username, password_hash, role, is_active, created_at, updated_at)
+		VALUES ('0190b3a2-0000-7000-8000-000000000001', 'plain.user', 'x', 'user', true, now(), now())`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"plain.user", "ab", "bad..name"} {
+		code, out, errOut := cli(t, env, "create-superadmin", "--username", name)
+		if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+		}
+	}
+
+	code, _, errOut = cli(t, env, "create-superadmin")
+	if code != 2 || !strings.Contains(errOut, "--username") {
+		t.Errorf("no username: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = cli(t, map[string]string{"APP_SUPERADMIN_PASSWORD": "short"}, "create-superadmin", "--username", "other.root")
+	if code != 1 || !strings.Contains(errOut, "password") {
+		t.Errorf("short password: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	env := map[string]string{"APP_DATABASE_URL": pgtest.NewURL(t)}
+	code, out, errOut := cli(t, env, "migrate", "status")
+	if code != 0 || !strings.Contains(out, "applied") || strings.Contains(out, "pending") {
+		t.Fatalf("status: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, out, _ := cli(t, env, "migrate", "down"); code != 0 || !strings.Contains(out, "rolled back") {
+		t.Fatalf("down: exit %d, stdout %q", code, out)
+	}
+	if code, out, _ := cli(t, env, "migrate", "status"); code != 0 || !strings.Contains(out, "pending") {
+		t.Fatalf("status after down: exit %d, stdout %q", code, out)
+	}
+	if code, out, _ := cli(t, env, "migrate", "up"); code != 0 || !strings.Contains(out, "applied") {
+		t.Fatalf("up: exit %d, stdout %q", code, out)
+	}
+	if code, _, errOut := cli(t, env, "migrate", "sideways"); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("bad action: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestBadConfigurationStopsStartup(t *testing.T) {
+	code, _, errOut := cli(t, map[string]string{
+		"APP_SESSION_TTL":         "soon",
+		"APP_SECURITY_JWT_SECRET": "short",
+		"APP_LOG_FORMAT":          "xml",
+		"APP_DATABASE_URL":        "postgres://127.0.0.1:1/none",
+	}, "serve")
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, key := range []string{"session.ttl", "security.jwt_secret", "log.format"} {
+		if !strings.Contains(errOut, key) {
+			t.Errorf("stderr does not name %s: %q", key, errOut)
+		}
+	}
+	if code, _, _ := cli(t, nil, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}

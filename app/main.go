@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+
+	"github.com/example/accounts/adapters/postgres"
+)
+
+const usage = `usage: accounts <command>
+
+commands:
+  serve                               apply pending migrations, then serve HTTP
+  migrate up|down|status              manage the database schema
+  create-superadmin --username NAME   create a super admin (password from
+                                      APP_SUPERADMIN_PASSWORD or a prompt)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code, so tests can run
+// every subcommand in process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	command, known := subcommands[args[0]]
+	if !known {
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	cfg, err := LoadConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
+		return 1
+	}
+	logger, err := newLogger(cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer func() { _ = logger.Sync() }()
+
+	if err := command(cfg, logger, args[1:], stdin, stdout); err != nil {
+		var usageErr usageError
+		if errors.As(err, &usageErr) {
+			fmt.Fprintf(stderr, "%v\n\n%s", err, usage)
+			return 2
+		}
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+// subcommands are the program's commands by name.
+var subcommands = map[string]func(cfg Config, logger *zap.Logger, args []string, stdin io.Reader, stdout io.Writer) error{
+	"serve": func(cfg Config, logger *zap.Logger, args []string, _ io.Reader, _ io.Writer) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("serve: unexpected argument %q", args[0])}
+		}
+		return serve(cfg, logger)
+	},
+	"migrate": func(cfg Config, logger *zap.Logger, args []string, _ io.Reader, stdout io.Writer) error {
+		return migrateCommand(cfg, logger, args, stdout)
+	},
+	"create-superadmin": createSuperAdminCommand,
+}
+
+// usageError is a command line the program cannot make sense of.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// openDatabase opens the configured database, creating it when allowed, and applies
+// pending migrations: every subcommand works on an up-to-date schema.
+func openDatabase(ctx context.Context, cfg Config, logger *zap.Logger) (*bun.DB, error) {
+	db, err := postgres.Open(ctx, postgres.Config{
+		URL:             cfg.Database.URL,
+		MaxOpenConns:    cfg.Database.MaxOpenConns,
+		CreateIfMissing: cfg.Database.CreateIfMissing,
+	})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := postgres.MigrateUp(ctx, postgres.NewMigrator(db))
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("applying migrations: %w", err)
+	}
+	for _, name := range applied {
+		logger.Info("migration applied", zap.String("name", name))
+	}
+	return db, nil
+}
+
+// serve runs the service until SIGINT or SIGTERM. Stopping is the reverse of
+// starting: the HTTP server stops accepting and drains in-flight requests, then the
+// bus router closes, then the database.
+func serve(cfg Config, logger *zap.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	db, err := openDatabase(ctx, cfg, logger)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+
+	app := fx.New(serviceOptions(cfg, logger, db, &listener{}))
+	app.Run()
+	return app.Err()
+}
+
+// serviceOptions is the whole service around its inputs; tests build the same app.
+func serviceOptions(cfg Config, logger *zap.Logger, db *bun.DB, l *listener) fx.Option {
+	return fx.Options(
+		fx.WithLogger(func() fxevent.Logger { return fxLogger(logger) }),
+		fx.Supply(cfg, logger, db, l),
+		fx.StopTimeout(cfg.HTTP.ShutdownTimeout.Duration+busCloseTimeout+time.Second),
+		appModules(),
+	)
+}
+
+// commandFlags parses a subcommand's flags, turning mistakes into usage errors.
+func commandFlags(name string, args []string, define func(*flag.FlagSet)) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	define(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{fmt.Sprintf("%s: %v", name, err)}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/example/accounts/adapters/bus"
+	"github.com/example/accounts/adapters/password"
+	"github.com/example/accounts/adapters/postgres"
+	"github.com/example/accounts/adapters/system"
+	"github.com/example/accounts/adapters/throttle"
+	"github.com/example/accounts/adapters/token"
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+	"github.com/example/accounts/ports"
+	"github.com/example/accounts/ports/openapi"
+	"github.com/example/accounts/queries"
+)
+
+// appModules is the whole service but for its inputs: the configuration, the
+// logger and an open, migrated database, which serve supplies (and tests replace).
+func appModules() fx.Option {
+	return fx.Options(
+		storageModule,
+		securityModule,
+		busModule,
+		accountModule,
+		usersModule,
+		httpModule,
+	)
+}
+
+// storageModule exposes the database through the interfaces the use cases declare.
+var storageModule = fx.Module("storage",
+	fx.Provide(
+		fx.Annotate(postgres.NewStore, fx.As(new(commands.Store))),
+		fx.Annotate(postgres.NewUserReader, fx.As(new(queries.UserReader)), fx.As(new(queries.UserLister))),
+	),
+)
+
+// securityModule holds the password hasher, the session token codec, the login
+// throttle, the clock and the id source.
+var securityModule = fx.Module("security",
+	fx.Provide(
+		fx.Annotate(newHasher, fx.As(new(commands.PasswordHasher))),
+		fx.Annotate(newTokens, fx.As(new(commands.Tokens))),
+		fx.Annotate(newThrottle, fx.As(new(commands.LoginThrottle))),
+		fx.Annotate(func() system.Clock { return system.Clock{} }, fx.As(new(commands.Clock))),
+		fx.Annotate(func() system.IDs { return system.IDs{} }, fx.As(new(commands.IDs))),
+		sessionPolicy,
+	),
+)
+
+func newHasher(cfg Config) (*password.Hasher, error) {
+	return password.NewHasher(password.Config{
+		Pepper:      []byte(cfg.Security.PasswordPepper),
+		Cost:        cfg.Security.BcryptCost,
+		Concurrency: cfg.Security.HashConcurrency,
+		Wait:        cfg.Security.HashWait.Duration,
+	})
+}
+
+func newTokens(cfg Config) (*token.JWT, error) {
+	return token.NewJWT([]byte(cfg.Security.JWTSecret))
+}
+
+func newThrottle(cfg Config, clock commands.Clock) *throttle.LoginThrottle {
+	return throttle.NewLoginThrottle(cfg.RateLimit.LoginPerMinuteIP, cfg.RateLimit.LoginPerMinuteAccount, clock.Now)
+}
+
+func sessionPolicy(cfg Config) domain.SessionPolicy {
+	return domain.SessionPolicy{
+		TTL:              cfg.Session.TTL.Duration,
+		RefreshThreshold: cfg.Session.RefreshThreshold,
+		MaxLifetime:      cfg.Session.MaxLifetime.Duration,
+	}
+}
+
+// busRegistration puts one use case handler on the bus. Modules contribute them to
+// the "bus_handlers" group; the bus module registers them all before it starts.
+type busRegistration func(*bus.Bus) error
+
+// onBus provides the registration of handler H for messages M with results R.
+func onBus[M, R any, H bus.Handler[M, R]]() fx.Option {
+	return fx.Provide(fx.Annotate(
+		func(h H) busRegistration {
+			return func(b *bus.Bus) error { return bus.Register[M, R](b, h) }
+		},
+		fx.ResultTags(`group:"bus_handlers"`),
+	))
+}
+
+// busModule runs the in-process CQRS bus. It starts after the database (its
+// constructor needs nothing from it, but the handlers do) and stops before it.
+var busModule = fx.Module("bus",
+	fx.Provide(
+		fx.Annotate(newBus, fx.ParamTags(``, ``, ``, `group:"bus_handlers"`)),
+		newSenders,
+	),
+)
+
+func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []busRegistration) (*bus.Bus, error) {
+	b, err := bus.New(bus.Config{
+		ReplyTimeout: cfg.HTTP.RequestTimeout.Duration,
+		CloseTimeout: busCloseTimeout,
+	}, logger.Named("bus"))
+	if err != nil {
+		return nil, err
+	}
+	for _, register := range registrations {
+		if err := register(b); err != nil {
+			return nil, err
+		}
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return b.Start() },
+		OnStop:  func(context.Context) error { return b.Close() },
+	})
+	return b, nil
+}
+
+// newSenders gives the HTTP port one typed sender per operation: the port can only
+// reach a use case through the bus.
+func newSenders(b *bus.Bus) ports.Senders {
+	return ports.Senders{
+		Signup:            bus.NewSender[commands.Signup, commands.SignupResult](b),
+		Login:             bus.NewSender[commands.Login, commands.LoginResult](b),
+		Logout:            bus.NewSender[commands.Logout, commands.NoResult](b),
+		Authenticate:      bus.NewSender[commands.Authenticate, commands.Authenticated](b),
+		ChangeOwnPassword: bus.NewSender[commands.ChangeOwnPassword, commands.NoResult](b),
+		CreateUser:        bus.NewSender[commands.CreateUser, commands.CreateUserResult](b),
+		SetUserPassword:   bus.NewSender[commands.SetUserPassword, commands.NoResult](b),
+		SetAdmin:          bus.NewSender[commands.SetAdmin, commands.NoResult](b),
+		SetActive:         bus.NewSender[commands.SetActive, commands.NoResult](b),
+		Me:                bus.NewSender[queries.Me, queries.UserView](b),
+		GetUser:           bus.NewSender[queries.GetUser, queries.UserView](b),
+		ListUsers:         bus.NewSender[queries.ListUsers, queries.UserPage](b),
+	}
+}
+
+// accountModule is the caller's own account: signup, sessions, profile, password.
+var accountModule = fx.Module("account",
+	fx.Provide(
+		commands.NewSignupHandler,
+		commands.NewLoginHandler,
+		commands.NewLogoutHandler,
+		commands.NewAuthenticateHandler,
+		commands.NewChangeOwnPasswordHandler,
+		queries.NewMeHandler,
+	),
+	onBus[commands.Signup, commands.SignupResult, commands.SignupHandler](),
+	onBus[commands.Login, commands.LoginResult, commands.LoginHandler](),
+	onBus[commands.Logout, commands.NoResult, commands.LogoutHandler](),
+	onBus[commands.Authenticate, commands.Authenticated, commands.AuthenticateHandler](),
+	onBus[commands.ChangeOwnPassword, commands.NoResult, commands.ChangeOwnPasswordHandler](),
+	onBus[queries.Me, queries.UserView, queries.MeHandler](),
+)
+
+// usersModule is the administration of other users.
+var usersModule = fx.Module("users",
+	fx.Provide(
+		commands.NewCreateUserHandler,
+		commands.NewSetUserPasswordHandler,
+		commands.NewSetAdminHandler,
+		commands.NewSetActiveHandler,
+		queries.NewGetUserHandler,
+		queries.NewListUsersHandler,
+	),
+	onBus[commands.CreateUser, commands.CreateUserResult, commands.CreateUserHandler](),
+	onBus[commands.SetUserPassword, commands.NoResult, commands.SetUserPasswordHandler](),
+	onBus[commands.SetAdmin, commands.NoResult, commands.SetAdminHandler](),
+	onBus[commands.SetActive, commands.NoResult, commands.SetActiveHandler](),
+	onBus[queries.GetUser, queries.UserView, queries.GetUserHandler](),
+	onBus[queries.ListUsers, queries.UserPage, queries.ListUsersHandler](),
+)
+
+// httpModule serves the REST API.
+var httpModule = fx.Module("http",
+	fx.Provide(newRouter),
+	fx.Invoke(runServer),
+)
+
+func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger *zap.Logger) http.Handler {
+	probes := []ports.Probe{
+		func(ctx context.Context) error { return postgres.Ping(ctx, db) },
+		func(context.Context) error { return b.Ready() },
+	}
+	return ports.NewRouter(ports.Config{
+		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
+		RequestTimeout: cfg.HTTP.RequestTimeout.Duration,
+		CookieName:     cfg.Cookie.Name,
+		CookieSecure:   cfg.Cookie.Secure,
+		Docs:           openapi.UIHandler(),
+		Spec:           openapi.SpecHandler(),
+	}, senders, probes, logger.Named("http"))
+}
+
+// listener is where the server listens; serve binds [http] addr, tests an ephemeral
+// port they can read back.
+type listener struct{ net.Listener }
+
+// runServer binds the address at start, so a port in use fails startup instead of
+// being logged later, and on stop lets in-flight requests finish within the stop
+// timeout.
+func runServer(lc fx.Lifecycle, cfg Config, handler http.Handler, logger *zap.Logger, l *listener) {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Duration,
+		// A slow client may hold a connection no longer than a request may take.
+		ReadTimeout:  cfg.HTTP.RequestTimeout.Duration,
+		WriteTimeout: cfg.HTTP.RequestTimeout.Duration + 5*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     zap.NewStdLog(logger.Named("http.server")),
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+			if err != nil {
+				return err
+			}
+			l.Listener = ln
+			logger.Info("listening", zap.String("addr", ln.Addr().String()))
+			go func() {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					logger.Error("http server stopped", zap.Error(err))
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			logger.Info("shutting down: finishing in-flight requests")
+			return srv.Shutdown(ctx)
+		},
+	})
+}
+
+// busCloseTimeout bounds how long the bus waits for handlers on stop; it must stay
+// below the Fx stop timeout, which also covers the HTTP drain.
+const busCloseTimeout = 5 * time.Second
