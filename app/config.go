@@ -79,6 +79,8 @@ type SessionConfig struct {
 	TTL              Duration `toml:"ttl"`
 	RefreshThreshold float64  `toml:"refresh_threshold"`
 	MaxLifetime      Duration `toml:"max_lifetime"`
+	// PurgeInterval is how often expired session rows are deleted.
+	PurgeInterval Duration `toml:"purge_interval"`
 }
 
 // CookieConfig is [cookie].
@@ -278,6 +280,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Session.TTL, Duration{30 * time.Minute})
 	setDefault(&c.Session.RefreshThreshold, 0.2)
 	setDefault(&c.Session.MaxLifetime, Duration{12 * time.Hour})
+	setDefault(&c.Session.PurgeInterval, Duration{10 * time.Minute})
 	setDefault(&c.Cookie.Name, "auth_token")
 }
 
@@ -324,6 +327,7 @@ func (c Config) problems() []Problem {
 	ps.check(c.Session.RefreshThreshold > 0 && c.Session.RefreshThreshold < 1,
 		"session.refresh_threshold", "must be greater than 0 and less than 1")
 	ps.check(c.Session.MaxLifetime.Duration >= c.Session.TTL.Duration, "session.max_lifetime", "must be at least session.ttl")
+	ps.check(c.Session.PurgeInterval.Duration > 0, "session.purge_interval", "must be greater than zero")
 
 	// net/http silently drops a cookie whose name it cannot send; check with its own rule.
 	ps.check((&http.Cookie{Name: c.Cookie.Name}).Valid() == nil,

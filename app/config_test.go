@@ -106,6 +106,7 @@ func TestConfigShippedFileLoadsAndValidates(t *testing.T) {
 			TTL:              Duration{30 * time.Minute},
 			RefreshThreshold: 0.2,
 			MaxLifetime:      Duration{12 * time.Hour},
+			PurgeInterval:    Duration{10 * time.Minute},
 		},
 		Cookie:    CookieConfig{Name: "auth_token", Secure: false},
 		Log:       LogConfig{Level: "info", Format: "console"},
@@ -161,6 +162,7 @@ broker = "none"
 		{"session.ttl", cfg.Session.TTL, Duration{30 * time.Minute}},
 		{"session.refresh_threshold", cfg.Session.RefreshThreshold, 0.2},
 		{"session.max_lifetime", cfg.Session.MaxLifetime, Duration{12 * time.Hour}},
+		{"session.purge_interval", cfg.Session.PurgeInterval, Duration{10 * time.Minute}},
 		{"cookie.name", cfg.Cookie.Name, "auth_token"},
 		{"ratelimit.login_per_minute_ip", cfg.RateLimit.LoginPerMinuteIP, 0},
 	}
@@ -292,6 +294,7 @@ func TestConfigEveryRuleReportsItsKey(t *testing.T) {
 		{"threshold of 1", map[string]string{"APP_SESSION_REFRESH_THRESHOLD": "1"}, "session.refresh_threshold: must be greater than 0 and less than 1"},
 		{"negative threshold", map[string]string{"APP_SESSION_REFRESH_THRESHOLD": "-0.2"}, "session.refresh_threshold: must be greater than 0 and less than 1"},
 		{"lifetime shorter than ttl", map[string]string{"APP_SESSION_MAX_LIFETIME": "29m"}, "session.max_lifetime: must be at least session.ttl"},
+		{"negative purge interval", map[string]string{"APP_SESSION_PURGE_INTERVAL": "-10m"}, "session.purge_interval: must be greater than zero"},
 		{"cookie name with a space", map[string]string{"APP_COOKIE_NAME": "auth token"}, "cookie.name: must be a cookie name: letters, digits and !#$%&'*+-.^_`|~ only"},
 		{"cookie name with a separator", map[string]string{"APP_COOKIE_NAME": "auth;x"}, "cookie.name: must be a cookie name: letters, digits and !#$%&'*+-.^_`|~ only"},
 		{"insecure cookie in production", map[string]string{

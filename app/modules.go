@@ -33,6 +33,7 @@ func appModules() fx.Option {
 		busModule,
 		accountModule,
 		usersModule,
+		sweeperModule,
 		httpModule,
 	)
 }

@@ -142,3 +142,32 @@ func TestDatabaseDown(t *testing.T) {
 	}
 	assertStatus(t, c.do("GET", "/livez", nil), 200, "")
 }
+
+// TestExpiredSessionsArePurged: the rows of sessions that expired are deleted in the
+// background, without anyone presenting their cookies again; working sessions stay.
+func TestExpiredSessionsArePurged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, map[string]string{"APP_SESSION_PURGE_INTERVAL": "20ms"})
+	w.s.moveSession(w.userID, -time.Minute, time.Hour)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for w.s.sessionCount(w.userID) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the expired session row is still there")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := w.s.sessionCount(w.rootID); n != 1 {
+		t.Errorf("root has %d sessions, want its working one", n)
+	}
+	assertStatus(t, w.root.do("GET", "/api/v1/account/me", nil), http.StatusOK, "")
+
+	var logged bool
+	for _, e := range w.s.Logs.FilterMessage("purged expired sessions").All() {
+		ctx := e.ContextMap()
+		logged = logged || (ctx["sessions"] == int64(1) && ctx["correlation_id"] != "")
+	}
+	if !logged {
+		t.Error("no log line counting the purged session")
+	}
+}

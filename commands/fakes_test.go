@@ -241,6 +241,25 @@ func (r memSessions) DeleteByUser(_ context.Context, userID, keep string) error 
 	return nil
 }
 
+func (r memSessions) DeleteExpired(_ context.Context, now time.Time, limit int) (int, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.DeleteExpired"); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range slices.Sorted(maps.Keys(r.st.sessions)) {
+		if n == limit {
+			break
+		}
+		if sess := r.st.sessions[id]; sess.Expired(now) {
+			delete(r.st.sessions, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Test helpers that read and seed committed state directly.
 
 func (s *memStore) putUser(u domain.User) {

@@ -31,6 +31,9 @@ type Sessions interface {
 	// DeleteByUser ends every session of a user except the one named by keep ("" keeps
 	// none).
 	DeleteByUser(ctx context.Context, userID, keep string) error
+	// DeleteExpired deletes at most limit sessions that expired at or before now and
+	// returns how many it deleted.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
 // Repositories are the stores a use case works with.

@@ -63,3 +63,25 @@ func (r sessions) DeleteByUser(ctx context.Context, userID, keep string) error {
 	_, err := q.Exec(ctx)
 	return mapError("delete sessions of user", err)
 }
+
+// DeleteExpired picks the oldest expired rows by the expires_at index and skips rows
+// another transaction holds, so that two replicas purging at once split the work
+// instead of queueing behind each other.
+func (r sessions) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	expired := r.db.NewSelect().
+		Model((*sessionRow)(nil)).
+		Column("id").
+		Where("expires_at <= ?", now.UTC()).
+		OrderExpr("expires_at").
+		Limit(int64(limit)).
+		For("UPDATE SKIP LOCKED")
+	res, err := r.db.NewDelete().
+		Model((*sessionRow)(nil)).
+		Where("id IN (?)", expired).
+		Exec(ctx)
+	if err != nil {
+		return 0, mapError("delete expired sessions", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapError("delete expired sessions", err)
+}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -311,6 +312,37 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("DeleteByUser keeping none: %v", err)
 	}
 	assertSessions(t, store, map[string]bool{"a2": false, "b1": true})
+}
+
+func TestDeleteExpiredSessions(t *testing.T) {
+	t.Parallel()
+	store := postgres.NewStore(pgtest.New(t))
+	ctx := t.Context()
+	alice := addUser(t, store, newUser(1, "alice", domain.RoleUser))
+	// Sessions created at minutes 0..4 expire at minutes 30..34.
+	for i := range 5 {
+		if err := store.Sessions().Add(ctx, newSession(fmt.Sprint("s", i), alice.ID, i)); err != nil {
+			t.Fatalf("Add session: %v", err)
+		}
+	}
+
+	// At minute 33, s0..s3 have expired (expiry is inclusive); the limit takes the
+	// oldest first.
+	n, err := store.Sessions().DeleteExpired(ctx, at(33), 2)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteExpired(limit 2) = %d, %v; want 2", n, err)
+	}
+	assertSessions(t, store, map[string]bool{"s0": false, "s1": false, "s2": true, "s3": true, "s4": true})
+
+	n, err = store.Sessions().DeleteExpired(ctx, at(33), 100)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteExpired(limit 100) = %d, %v; want 2", n, err)
+	}
+	assertSessions(t, store, map[string]bool{"s2": false, "s3": false, "s4": true})
+
+	if n, err = store.Sessions().DeleteExpired(ctx, at(33), 100); err != nil || n != 0 {
+		t.Fatalf("DeleteExpired with nothing expired = %d, %v; want 0", n, err)
+	}
 }
 
 func TestDeletingAUserDeletesItsSessions(t *testing.T) {
