@@ -55,17 +55,7 @@ func TestCreateSuperAdmin(t *testing.T) {
 				e.assertNoUserAdded(t)
 				return
 			}
-			u, ok := e.store.userByName(tc.username)
-			if !ok {
-				t.Fatalf("no user %q stored", tc.username)
-			}
-			want := domain.User{
-				ID: res.ID, Username: tc.username, PasswordHash: hashOf(tc.password),
-				Role: domain.RoleSuperAdmin, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
-			}
-			if u != want {
-				t.Errorf("stored %+v, want %+v", u, want)
-			}
+			e.assertRegistered(t, res.ID, tc.username, tc.password, domain.RoleSuperAdmin)
 		})
 	}
 }

@@ -68,17 +68,7 @@ func TestCreateUser(t *testing.T) {
 				e.assertNoUserAdded(t)
 				return
 			}
-			u, ok := e.store.userByName(tc.username)
-			if !ok {
-				t.Fatalf("no user %q stored", tc.username)
-			}
-			want := domain.User{
-				ID: res.ID, Username: tc.username, PasswordHash: hashOf(tc.password),
-				Role: tc.role, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
-			}
-			if u != want {
-				t.Errorf("stored %+v, want %+v", u, want)
-			}
+			u := e.assertRegistered(t, res.ID, tc.username, tc.password, tc.role)
 			if !res.CreatedAt.Equal(u.CreatedAt) {
 				t.Errorf("returned created_at %v, stored %v", res.CreatedAt, u.CreatedAt)
 			}

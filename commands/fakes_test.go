@@ -644,6 +644,24 @@ func (e *env) assertNoUserAdded(t *testing.T, extra ...string) {
 	}
 }
 
+// assertRegistered fails unless username was stored just now as a new, active user
+// with id, role and the hash of password; it returns the stored user.
+func (e *env) assertRegistered(t *testing.T, id, username, password string, role domain.Role) domain.User {
+	t.Helper()
+	u, ok := e.store.userByName(username)
+	if !ok {
+		t.Fatalf("no user %q stored", username)
+	}
+	want := domain.User{
+		ID: id, Username: username, PasswordHash: hashOf(password),
+		Role: role, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
+	}
+	if u != want {
+		t.Errorf("stored %+v, want %+v", u, want)
+	}
+	return u
+}
+
 // assertSessions fails unless the stored sessions of userID are exactly want.
 func (e *env) assertSessions(t *testing.T, userID string, want ...string) {
 	t.Helper()

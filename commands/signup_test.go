@@ -70,17 +70,7 @@ func TestSignup(t *testing.T) {
 				e.assertNoUserAdded(t, tc.racer...)
 				return
 			}
-			u, ok := e.store.userByName(tc.username)
-			if !ok {
-				t.Fatalf("no user %q stored", tc.username)
-			}
-			want := domain.User{
-				ID: res.ID, Username: tc.username, PasswordHash: hashOf(tc.password),
-				Role: domain.RoleUser, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
-			}
-			if u != want {
-				t.Errorf("stored %+v, want %+v", u, want)
-			}
+			e.assertRegistered(t, res.ID, tc.username, tc.password, domain.RoleUser)
 			if res.ID == "" {
 				t.Error("empty id returned")
 			}
