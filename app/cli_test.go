@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,5 +112,22 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 	}
 	if code, _, _ := cli(t, nil, "frobnicate"); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+// TestServeAddressInUse: a start that fails (here the port is taken) ends the program
+// with exit 1 and one line saying why, not a stack trace.
+func TestServeAddressInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+
+	env := map[string]string{"APP_DATABASE_URL": pgtest.NewURL(t), "APP_HTTP_ADDR": taken.Addr().String()}
+	code, out, errOut := cli(t, env, "serve")
+	if code != 1 || out != "" || !strings.Contains(errOut, "address already in use") ||
+		strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -10,7 +10,9 @@ import (
 
 // newLogger builds the process logger from [log]. Sampling is off: zap's production
 // preset drops repeated lines, and an operator chasing one request must see all of
-// its lines.
+// its lines. Automatic stack traces are off too: they would turn every expected error
+// (a port in use, a database restart) into a screen of library frames; a panic logs
+// its stack explicitly.
 func newLogger(level, format string) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
@@ -18,6 +20,7 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	}
 	cfg := zap.NewProductionConfig()
 	cfg.Sampling = nil
+	cfg.DisableStacktrace = true
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.EncoderConfig.TimeKey = "time"
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder

@@ -119,9 +119,24 @@ func serve(cfg Config, logger *zap.Logger) error {
 	}
 	defer func() { _ = db.Close() }()
 
+	// Start and Stop rather than app.Run: Run exits the process itself on a failed
+	// start, which would skip closing the database and the one-line error of main.
 	app := fx.New(serviceOptions(cfg, logger, db, &listener{}))
-	app.Run()
-	return app.Err()
+	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
+	err = app.Start(startCtx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	sig := <-app.Wait()
+	logger.Info("stopping", zap.String("signal", sig.Signal.String()))
+	stopCtx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
+	defer cancel()
+	if err := app.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stopping: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
 }
 
 // serviceOptions is the whole service around its inputs; tests build the same app.
