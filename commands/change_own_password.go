@@ -38,11 +38,11 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 	if cmd.NewPassword == cmd.CurrentPassword {
 		return NoResult{}, domain.ValidationError(domain.FieldError{Field: "new_password", Message: "must differ from the current password"})
 	}
-	u, err := h.store.Users().Get(ctx, cmd.Actor.ID)
+	current, err := h.store.Users().Get(ctx, cmd.Actor.ID)
 	if err != nil {
 		return NoResult{}, err
 	}
-	ok, err := h.hasher.Verify(ctx, u.PasswordHash, cmd.CurrentPassword)
+	ok, err := h.hasher.Verify(ctx, current.PasswordHash, cmd.CurrentPassword)
 	if err != nil {
 		return NoResult{}, err
 	}
@@ -57,6 +57,13 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 		u, err := tx.Users().Get(ctx, cmd.Actor.ID)
 		if err != nil {
 			return err
+		}
+		// The password checked above was read before the row lock: if another
+		// change or a reset committed meanwhile, the current password is no longer
+		// the one the caller proved, and last-writer-wins would let an old password
+		// override the new one.
+		if u.PasswordHash != current.PasswordHash {
+			return domain.ErrInvalidCurrentPassword
 		}
 		u.SetPasswordHash(hash, h.clock.Now())
 		if err := tx.Users().Update(ctx, u); err != nil {

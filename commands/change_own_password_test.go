@@ -111,6 +111,26 @@ func TestChangeOwnPasswordThenLogin(t *testing.T) {
 	wantCode(t, err, "")
 }
 
+// TestChangeOwnPasswordLosesToAConcurrentChange: when another session of the user
+// (or an admin) changes the password while this request checks the current one, the
+// current password it proved is stale: 403, and the newer password and sessions stay.
+func TestChangeOwnPasswordLosesToAConcurrentChange(t *testing.T) {
+	e := newEnv(t)
+	e.hasher.beforeHash = func() {
+		u := e.store.user(t, idDave)
+		u.PasswordHash = hashOf("changed from the other session")
+		e.store.putUser(u)
+	}
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+		Actor: e.actor(t, idDave), CurrentPassword: passwordOf("dave.user"), NewPassword: "a much longer passphrase",
+	})
+	wantCode(t, err, domain.CodeInvalidCurrentPassword)
+	if got := e.store.user(t, idDave).PasswordHash; got != hashOf("changed from the other session") {
+		t.Errorf("stored hash %q, want the concurrent change's", got)
+	}
+	e.assertOtherSessionsIntact(t, "")
+}
+
 func TestChangeOwnPasswordStoreFailure(t *testing.T) {
 	boom := errors.New("connection reset")
 	tests := []struct {

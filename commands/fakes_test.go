@@ -268,6 +268,18 @@ func (s *memStore) putUser(u domain.User) {
 	s.st.users[u.ID] = u
 }
 
+// deleteUser removes a user and, as the foreign key does, its sessions.
+func (s *memStore) deleteUser(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.st.users, id)
+	for sid, sess := range s.st.sessions {
+		if sess.UserID == id {
+			delete(s.st.sessions, sid)
+		}
+	}
+}
+
 func (s *memStore) putSession(sess domain.Session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,7 +354,10 @@ type fakeHasher struct {
 	verifiedHashes []string
 	hashErr        error
 	verifyErr      error
-	beforeHash     func()
+	// beforeHash and afterVerify run outside the lock: they stand for whatever
+	// commits concurrently while a real hash takes its time.
+	beforeHash  func()
+	afterVerify func()
 }
 
 func (h *fakeHasher) Hash(_ context.Context, password string) (string, error) {
@@ -361,11 +376,15 @@ func (h *fakeHasher) Hash(_ context.Context, password string) (string, error) {
 
 func (h *fakeHasher) Verify(_ context.Context, hash, password string) (bool, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.verifyCalls++
 	h.verifiedHashes = append(h.verifiedHashes, hash)
-	if h.verifyErr != nil {
-		return false, h.verifyErr
+	hook, err := h.afterVerify, h.verifyErr
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	if err != nil {
+		return false, err
 	}
 	return hash != "" && hash == hashOf(password), nil
 }
@@ -437,19 +456,33 @@ type fakeThrottle struct {
 	wait   time.Duration
 	asked  []attempt
 	failed []attempt
+	// open counts claims not yet settled: every claim must be settled exactly once.
+	open, settledTwice int
 }
 
-func (f *fakeThrottle) Wait(username, clientAddr string) time.Duration {
+func (f *fakeThrottle) Begin(username, clientAddr string) (time.Duration, func(failed bool)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.asked = append(f.asked, attempt{username, clientAddr})
-	return f.wait
-}
-
-func (f *fakeThrottle) Failed(username, clientAddr string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failed = append(f.failed, attempt{username, clientAddr})
+	a := attempt{username, clientAddr}
+	f.asked = append(f.asked, a)
+	if f.wait > 0 {
+		return f.wait, nil
+	}
+	f.open++
+	settled := false
+	return 0, func(failed bool) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if settled {
+			f.settledTwice++
+			return
+		}
+		settled = true
+		f.open--
+		if failed {
+			f.failed = append(f.failed, a)
+		}
+	}
 }
 
 type fakeClock struct {

@@ -40,17 +40,21 @@ func NewLoginHandler(store Store, hasher PasswordHasher, tokens Tokens, throttle
 // Handle checks the rules (400), the throttle (429) before any hashing, then the
 // credentials (401). An unknown username and a wrong password fail alike and cost one
 // bcrypt comparison each; an inactive account is only told apart after a correct
-// password.
-func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error) {
+// password. Every answer 401 counts against the throttle.
+func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err error) {
 	if err := domain.Validate(
 		domain.ValidateUsername(cmd.Username),
 		domain.ValidatePassword("password", cmd.Password),
 	); err != nil {
 		return LoginResult{}, err
 	}
-	if wait := h.throttle.Wait(cmd.Username, cmd.ClientAddr); wait > 0 {
+	wait, done := h.throttle.Begin(cmd.Username, cmd.ClientAddr)
+	if wait > 0 {
 		return LoginResult{}, &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many failed logins; try again later.", RetryAfter: wait}
 	}
+	defer func() {
+		done(errors.Is(err, domain.ErrInvalidCredentials) || errors.Is(err, domain.ErrAccountInactive))
+	}()
 
 	u, err := h.store.Users().GetByUsername(ctx, cmd.Username)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
@@ -65,11 +69,9 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		return LoginResult{}, err
 	}
 	if !ok || u == nil {
-		h.throttle.Failed(cmd.Username, cmd.ClientAddr)
 		return LoginResult{}, domain.ErrInvalidCredentials
 	}
 	if !u.IsActive {
-		h.throttle.Failed(cmd.Username, cmd.ClientAddr)
 		return LoginResult{}, domain.ErrAccountInactive
 	}
 
@@ -79,7 +81,9 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 	}
 	now := h.clock.Now()
 	s := h.policy.NewSession(id, u.ID, now)
-	if err := h.store.Sessions().Add(ctx, s); err != nil {
+	if err := h.store.InTx(ctx, func(ctx context.Context, tx Repositories) error {
+		return addSession(ctx, tx, s, u.PasswordHash)
+	}); err != nil {
 		return LoginResult{}, err
 	}
 	token, err := h.tokens.Issue(s.ID, now, s.ExpiresAt)
@@ -87,4 +91,23 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		return LoginResult{}, err
 	}
 	return LoginResult{Token: token, ExpiresAt: s.ExpiresAt}, nil
+}
+
+// addSession stores s once the password checked against verifiedHash is still the
+// user's and the user still active, holding the user's row lock. The hash takes
+// time to check: a password change, reset or inactivation committed meanwhile ends
+// every session, and must end this one too rather than let it in after them.
+func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifiedHash string) error {
+	u, err := tx.Users().Get(ctx, s.UserID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return domain.ErrInvalidCredentials
+	case err != nil:
+		return err
+	case u.PasswordHash != verifiedHash:
+		return domain.ErrInvalidCredentials
+	case !u.IsActive:
+		return domain.ErrAccountInactive
+	}
+	return tx.Sessions().Add(ctx, s)
 }

@@ -138,18 +138,27 @@ func TestLogin(t *testing.T) {
 				t.Error("validation_failed names no field")
 			}
 
-			attemptList := []attempt{{tc.username, clientAddr}}
-			if got := e.throttle.asked; tc.wantAsked != slices.Equal(got, attemptList) || !tc.wantAsked && len(got) > 0 {
-				t.Errorf("throttle consulted with %v, want consulted = %v", got, tc.wantAsked)
+			var wantAsked, wantFailed []attempt
+			if tc.wantAsked {
+				wantAsked = []attempt{{tc.username, clientAddr}}
+			}
+			if tc.wantFailed {
+				wantFailed = []attempt{{tc.username, clientAddr}}
+			}
+			if got := e.throttle.asked; !slices.Equal(got, wantAsked) {
+				t.Errorf("throttle asked for %v, want %v", got, wantAsked)
+			}
+			if got := e.throttle.failed; !slices.Equal(got, wantFailed) {
+				t.Errorf("failures counted %v, want %v", got, wantFailed)
+			}
+			if e.throttle.open != 0 || e.throttle.settledTwice != 0 {
+				t.Errorf("throttle claims left open: %d, settled twice: %d", e.throttle.open, e.throttle.settledTwice)
 			}
 			if e.hasher.hashCalls != 0 {
 				t.Errorf("login hashed %d times", e.hasher.hashCalls)
 			}
 			if !slices.Equal(e.hasher.verifiedHashes, tc.wantVerified) {
 				t.Errorf("Verify given hashes %q, want %q", e.hasher.verifiedHashes, tc.wantVerified)
-			}
-			if got := e.throttle.failed; tc.wantFailed != slices.Equal(got, attemptList) || !tc.wantFailed && len(got) > 0 {
-				t.Errorf("failures counted %v, want counted = %v", got, tc.wantFailed)
 			}
 
 			if tc.wantSession == "" {
@@ -232,5 +241,50 @@ func TestLoginTokenFailure(t *testing.T) {
 	res, err := h.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr})
 	if !errors.Is(err, boom) || res.Token != "" {
 		t.Fatalf("got %+v, %v; want no token and the signing error", res, err)
+	}
+}
+
+// TestLoginLosesToAConcurrentChange: a reset, inactivation or deletion that commits
+// while the password is being checked ends every session of the user; the login in
+// flight must not open one after it with the old password.
+func TestLoginLosesToAConcurrentChange(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(e *env, u *domain.User) bool // false deletes the user
+		want   domain.Code
+	}{
+		{"password reset", func(_ *env, u *domain.User) bool { u.PasswordHash = hashOf("reset-by-admin"); return true }, domain.CodeInvalidCredentials},
+		{"inactivated", func(_ *env, u *domain.User) bool { u.IsActive = false; return true }, domain.CodeAccountInactive},
+		{"deleted", func(*env, *domain.User) bool { return false }, domain.CodeInvalidCredentials},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.hasher.afterVerify = func() {
+				u := e.store.user(t, idCarol)
+				if tc.change(e, &u) {
+					e.store.putUser(u)
+				} else {
+					e.store.deleteUser(idCarol)
+				}
+			}
+			before := e.store.sessionIDs()
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+			_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+			wantCode(t, err, tc.want)
+			for _, id := range e.store.sessionIDs() {
+				if !slices.Contains(before, id) {
+					t.Errorf("session %s opened", id)
+				}
+			}
+			if len(e.tokens.all()) != 0 {
+				t.Errorf("token issued: %+v", e.tokens.all())
+			}
+			if want := []attempt{{"carol.user", clientAddr}}; !slices.Equal(e.throttle.failed, want) {
+				t.Errorf("failures counted %v, want %v", e.throttle.failed, want)
+			}
+		})
 	}
 }

@@ -72,11 +72,11 @@ type Tokens interface {
 
 // LoginThrottle limits failed logins per username and per client address.
 type LoginThrottle interface {
-	// Wait returns how long the caller must wait before trying again; zero lets the
-	// attempt go ahead.
-	Wait(username, clientAddr string) time.Duration
-	// Failed counts one failed attempt against both keys.
-	Failed(username, clientAddr string)
+	// Begin claims one login attempt before its password is checked. Over the limit
+	// it returns how long the caller must wait and claims nothing. Otherwise it returns
+	// zero and done, which the caller must call once the attempt's outcome is known:
+	// failed counts it against both keys, a success or an error gives the claim back.
+	Begin(username, clientAddr string) (wait time.Duration, done func(failed bool))
 }
 
 // Clock tells the time; tests pass a fixed one.

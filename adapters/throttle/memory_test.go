@@ -6,20 +6,28 @@ import (
 	"time"
 )
 
+// failOnce is one attempt that fails.
+func failOnce(lt *LoginThrottle, username, addr string) {
+	if _, done := lt.Begin(username, addr); done != nil {
+		done(true)
+	}
+}
+
 func TestSprayedUsernamesAreForgottenOnceRefilled(t *testing.T) {
 	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 	lt := NewLoginThrottle(10, 5, func() time.Time { return now })
 	for i := range 100_000 {
-		lt.Failed(fmt.Sprintf("user%d", i), fmt.Sprintf("addr%d", i))
+		failOnce(lt, fmt.Sprintf("user%d", i), fmt.Sprintf("addr%d", i))
 	}
 	if n := len(lt.accounts.byKey); n != 100_000 {
 		t.Fatalf("%d username buckets, want 100000: none has refilled yet", n)
 	}
 
 	now = now.Add(2 * time.Minute)
-	lt.Wait("alice", "192.0.2.1")
-	if n, m := len(lt.accounts.byKey), len(lt.addrs.byKey); n != 0 || m != 0 {
-		t.Errorf("two minutes later: %d username and %d address buckets, want 0", n, m)
+	_, done := lt.Begin("alice", "192.0.2.1")
+	done(false)
+	if n, m := len(lt.accounts.byKey), len(lt.addrs.byKey); n != 1 || m != 1 {
+		t.Errorf("two minutes later: %d username and %d address buckets, want only alice's attempt's", n, m)
 	}
 }
 
@@ -31,7 +39,7 @@ func TestSteadySprayStaysBounded(t *testing.T) {
 	lt := NewLoginThrottle(0, 5, func() time.Time { return now })
 	largest := 0
 	for i := range 100_000 {
-		lt.Failed(fmt.Sprintf("user%d", i), "")
+		failOnce(lt, fmt.Sprintf("user%d", i), "")
 		largest = max(largest, len(lt.accounts.byKey))
 		now = now.Add(time.Millisecond)
 	}

@@ -42,68 +42,95 @@ func NewLoginThrottle(perMinuteIP, perMinuteAccount int, now func() time.Time) *
 	}
 }
 
-// Wait returns how long until both the username and the address may fail once more,
-// rounded up to whole seconds because it becomes the Retry-After header. It consumes
-// nothing: only Failed counts.
-func (t *LoginThrottle) Wait(username, clientAddr string) time.Duration {
+// Begin claims one attempt for the username and the address. An attempt in progress
+// counts as a failure until it ends, so attempts sent at once cannot all slip under
+// the limit; when it ends without failing its claim is simply dropped. Over either
+// limit, Begin claims nothing and returns the wait rounded up to whole seconds,
+// because it becomes the Retry-After header.
+func (t *LoginThrottle) Begin(username, clientAddr string) (time.Duration, func(failed bool)) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.accounts.tidy(now)
 	t.addrs.tidy(now)
-	wait := max(t.accounts.wait(username, now), t.addrs.wait(clientAddr, now))
-	return (wait + time.Second - 1).Truncate(time.Second)
+	if wait := max(t.accounts.wait(username, now), t.addrs.wait(clientAddr, now)); wait > 0 {
+		return (wait + time.Second - 1).Truncate(time.Second), nil
+	}
+	account := t.accounts.claim(username, now)
+	addr := t.addrs.claim(clientAddr, now)
+
+	var once sync.Once
+	return 0, func(failed bool) {
+		once.Do(func() {
+			now := t.now()
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			account.end(failed, now)
+			addr.end(failed, now)
+		})
+	}
 }
 
-// Failed counts one failed login against the username and the address.
-func (t *LoginThrottle) Failed(username, clientAddr string) {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.accounts.fail(username, now)
-	t.addrs.fail(clientAddr, now)
+// bucket is the token bucket of one key plus the attempts on it still in progress.
+type bucket struct {
+	lim     *rate.Limiter
+	pending int
+}
+
+// end settles one claimed attempt; a nil bucket is a kind of key that is turned off.
+func (b *bucket) end(failed bool, now time.Time) {
+	if b == nil {
+		return
+	}
+	b.pending--
+	if failed {
+		// The claim kept a token free for this failure, so the reservation never
+		// has to wait.
+		b.lim.ReserveN(now, 1)
+	}
 }
 
 // buckets are the token buckets of one kind of key. A key without a bucket has never
 // failed or has fully recovered: both mean a full bucket.
 type buckets struct {
 	perMinute int
-	byKey     map[string]*rate.Limiter
+	byKey     map[string]*bucket
 	sweepAt   int // the map size that triggers the next sweep
 	sweptAt   time.Time
 }
 
 func newBuckets(perMinute int, now time.Time) buckets {
-	return buckets{perMinute: perMinute, byKey: map[string]*rate.Limiter{}, sweepAt: minSweepSize, sweptAt: now}
+	return buckets{perMinute: perMinute, byKey: map[string]*bucket{}, sweepAt: minSweepSize, sweptAt: now}
 }
 
+// wait is how long until the key has a token that no attempt in progress may take.
 func (b *buckets) wait(key string, now time.Time) time.Duration {
-	lim, ok := b.byKey[key]
+	bk, ok := b.byKey[key]
 	if !ok {
 		return 0
 	}
-	tokens := lim.TokensAt(now)
+	tokens := bk.lim.TokensAt(now) - float64(bk.pending)
 	if tokens >= 1 {
 		return 0
 	}
 	return time.Duration((1 - tokens) * float64(time.Minute) / float64(b.perMinute))
 }
 
-func (b *buckets) fail(key string, now time.Time) {
+// claim marks one attempt in progress on key; nil when this kind of key is off.
+func (b *buckets) claim(key string, now time.Time) *bucket {
 	if b.perMinute <= 0 {
-		return
+		return nil
 	}
-	lim, ok := b.byKey[key]
+	bk, ok := b.byKey[key]
 	if !ok {
 		if len(b.byKey) >= b.sweepAt {
 			b.sweep(now)
 		}
-		lim = rate.NewLimiter(rate.Limit(b.perMinute)/60, b.perMinute)
-		b.byKey[key] = lim
+		bk = &bucket{lim: rate.NewLimiter(rate.Limit(b.perMinute)/60, b.perMinute)}
+		b.byKey[key] = bk
 	}
-	// ReserveN, unlike AllowN, takes the token even from an empty bucket: attempts
-	// that passed Wait together and all failed each count, pushing the wait further.
-	lim.ReserveN(now, 1)
+	bk.pending++
+	return bk
 }
 
 func (b *buckets) tidy(now time.Time) {
@@ -112,10 +139,11 @@ func (b *buckets) tidy(now time.Time) {
 	}
 }
 
-// sweep drops the buckets that have refilled completely.
+// sweep drops the buckets that have refilled completely and have no attempt in
+// progress.
 func (b *buckets) sweep(now time.Time) {
-	for key, lim := range b.byKey {
-		if lim.TokensAt(now) >= float64(b.perMinute) {
+	for key, bk := range b.byKey {
+		if bk.pending == 0 && bk.lim.TokensAt(now) >= float64(b.perMinute) {
 			delete(b.byKey, key)
 		}
 	}

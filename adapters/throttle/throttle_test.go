@@ -2,6 +2,7 @@ package throttle_test
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,27 +17,44 @@ func newClock() *clock                   { return &clock{t: time.Date(2026, 11, 
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
+// fail makes one attempt that fails, if the throttle lets it go ahead.
+func fail(lt *throttle.LoginThrottle, username, addr string) {
+	if _, done := lt.Begin(username, addr); done != nil {
+		done(true)
+	}
+}
+
 func failTimes(lt *throttle.LoginThrottle, n int, username, addr string) {
 	for range n {
-		lt.Failed(username, addr)
+		fail(lt, username, addr)
 	}
+}
+
+// waitFor is the wait a new attempt would get; an attempt let through ends without
+// failing, which leaves no trace.
+func waitFor(lt *throttle.LoginThrottle, username, addr string) time.Duration {
+	wait, done := lt.Begin(username, addr)
+	if done != nil {
+		done(false)
+	}
+	return wait
 }
 
 func TestUsernameIsThrottledAfterItsLimit(t *testing.T) {
 	lt := throttle.NewLoginThrottle(100, 5, newClock().now)
 
 	failTimes(lt, 4, "alice", "192.0.2.1")
-	if w := lt.Wait("alice", "192.0.2.1"); w != 0 {
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 0 {
 		t.Fatalf("after 4 failures Wait = %s, want 0", w)
 	}
-	lt.Failed("alice", "192.0.2.1")
-	if w := lt.Wait("alice", "192.0.2.1"); w <= 0 || w > time.Minute {
+	fail(lt, "alice", "192.0.2.1")
+	if w := waitFor(lt, "alice", "192.0.2.1"); w <= 0 || w > time.Minute {
 		t.Errorf("after 5 failures Wait = %s, want in (0, 1m]", w)
 	}
-	if w := lt.Wait("alice", "198.51.100.7"); w <= 0 {
+	if w := waitFor(lt, "alice", "198.51.100.7"); w <= 0 {
 		t.Errorf("the username is not throttled from another address: Wait = %s", w)
 	}
-	if w := lt.Wait("bob", "198.51.100.7"); w != 0 {
+	if w := waitFor(lt, "bob", "198.51.100.7"); w != 0 {
 		t.Errorf("another username from another address: Wait = %s, want 0", w)
 	}
 }
@@ -45,7 +63,7 @@ func TestUsernamesAreExact(t *testing.T) {
 	lt := throttle.NewLoginThrottle(100, 5, newClock().now)
 	failTimes(lt, 5, "alice", "192.0.2.1")
 
-	if w := lt.Wait("Alice", "198.51.100.7"); w != 0 {
+	if w := waitFor(lt, "Alice", "198.51.100.7"); w != 0 {
 		t.Errorf("Alice is throttled for alice's failures: Wait = %s", w)
 	}
 }
@@ -53,13 +71,13 @@ func TestUsernamesAreExact(t *testing.T) {
 func TestAddressIsThrottledAcrossUsernames(t *testing.T) {
 	lt := throttle.NewLoginThrottle(10, 5, newClock().now)
 	for i := range 10 {
-		lt.Failed(fmt.Sprintf("user%d", i), "192.0.2.1")
+		fail(lt, fmt.Sprintf("user%d", i), "192.0.2.1")
 	}
 
-	if w := lt.Wait("fresh", "192.0.2.1"); w <= 0 {
+	if w := waitFor(lt, "fresh", "192.0.2.1"); w <= 0 {
 		t.Errorf("an untried username from the sprayed address: Wait = %s, want > 0", w)
 	}
-	if w := lt.Wait("fresh", "198.51.100.7"); w != 0 {
+	if w := waitFor(lt, "fresh", "198.51.100.7"); w != 0 {
 		t.Errorf("the same username from another address: Wait = %s, want 0", w)
 	}
 }
@@ -67,19 +85,19 @@ func TestAddressIsThrottledAcrossUsernames(t *testing.T) {
 func TestZeroTurnsALimitOff(t *testing.T) {
 	off := throttle.NewLoginThrottle(0, 0, newClock().now)
 	failTimes(off, 1000, "alice", "192.0.2.1")
-	if w := off.Wait("alice", "192.0.2.1"); w != 0 {
+	if w := waitFor(off, "alice", "192.0.2.1"); w != 0 {
 		t.Errorf("both limits off: Wait = %s, want 0", w)
 	}
 
 	accountsOnly := throttle.NewLoginThrottle(0, 5, newClock().now)
 	for i := range 1000 {
-		accountsOnly.Failed(fmt.Sprintf("user%d", i), "192.0.2.1")
+		fail(accountsOnly, fmt.Sprintf("user%d", i), "192.0.2.1")
 	}
-	if w := accountsOnly.Wait("fresh", "192.0.2.1"); w != 0 {
+	if w := waitFor(accountsOnly, "fresh", "192.0.2.1"); w != 0 {
 		t.Errorf("address limit off: Wait = %s, want 0", w)
 	}
 	failTimes(accountsOnly, 5, "alice", "192.0.2.1")
-	if w := accountsOnly.Wait("alice", "192.0.2.1"); w <= 0 {
+	if w := waitFor(accountsOnly, "alice", "192.0.2.1"); w <= 0 {
 		t.Errorf("account limit on: Wait = %s, want > 0", w)
 	}
 }
@@ -90,19 +108,19 @@ func TestRetryAfterIsHonestAndRoundedUp(t *testing.T) {
 	lt := throttle.NewLoginThrottle(100, 5, c.now)
 	failTimes(lt, 5, "alice", "192.0.2.1")
 
-	if w := lt.Wait("alice", "192.0.2.1"); w != 12*time.Second {
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 12*time.Second {
 		t.Fatalf("Wait = %s, want 12s", w)
 	}
 	c.advance(10*time.Second + time.Millisecond)
-	if w := lt.Wait("alice", "192.0.2.1"); w != 2*time.Second {
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 2*time.Second {
 		t.Errorf("1.999s left: Wait = %s, want 2s", w)
 	}
 	c.advance(1999 * time.Millisecond)
-	if w := lt.Wait("alice", "192.0.2.1"); w != 0 {
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 0 {
 		t.Errorf("after waiting it out: Wait = %s, want 0", w)
 	}
-	lt.Failed("alice", "192.0.2.1")
-	if w := lt.Wait("alice", "192.0.2.1"); w != 12*time.Second {
+	fail(lt, "alice", "192.0.2.1")
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 12*time.Second {
 		t.Errorf("one more failure: Wait = %s, want 12s", w)
 	}
 }
@@ -114,36 +132,26 @@ func TestBucketRefillsCompletely(t *testing.T) {
 	c.advance(time.Minute)
 
 	failTimes(lt, 4, "alice", "192.0.2.1")
-	if w := lt.Wait("alice", "192.0.2.1"); w != 0 {
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 0 {
 		t.Errorf("a minute later, 4 more failures: Wait = %s, want 0", w)
 	}
 }
 
-func TestWaitConsumesNothing(t *testing.T) {
+func TestSuccessfulAttemptsCostNothing(t *testing.T) {
 	lt := throttle.NewLoginThrottle(5, 5, newClock().now)
 	for range 100 {
-		lt.Wait("alice", "192.0.2.1")
+		waitFor(lt, "alice", "192.0.2.1")
 	}
 	failTimes(lt, 4, "alice", "192.0.2.1")
 
-	if w := lt.Wait("alice", "192.0.2.1"); w != 0 {
+	if w := waitFor(lt, "alice", "192.0.2.1"); w != 0 {
 		t.Errorf("Wait = %s, want 0", w)
 	}
 }
 
-// Attempts that all passed Wait at once and then failed must each count.
-func TestFailuresBeyondTheLimitLengthenTheWait(t *testing.T) {
-	lt := throttle.NewLoginThrottle(100, 5, newClock().now)
-	failTimes(lt, 7, "alice", "192.0.2.1")
-
-	if w := lt.Wait("alice", "192.0.2.1"); w != 36*time.Second {
-		t.Errorf("Wait = %s, want 36s (3 tokens short at one per 12s)", w)
-	}
-}
-
-// BenchmarkWaitThenFailed is one failed login's throttle work, from every CPU at
+// BenchmarkFailedAttempt is one failed login's throttle work, from every CPU at
 // once against shared usernames and addresses.
-func BenchmarkWaitThenFailed(b *testing.B) {
+func BenchmarkFailedAttempt(b *testing.B) {
 	usernames := make([]string, 4096)
 	for i := range usernames {
 		usernames[i] = fmt.Sprintf("user%d", i)
@@ -157,8 +165,62 @@ func BenchmarkWaitThenFailed(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for i := int(worker.Add(1)) * 997; pb.Next(); i++ {
 			username, addr := usernames[i%len(usernames)], addrs[i%len(addrs)]
-			lt.Wait(username, addr)
-			lt.Failed(username, addr)
+			if _, done := lt.Begin(username, addr); done != nil {
+				done(true)
+			}
 		}
 	})
+}
+
+// TestAttemptsInProgressCount: attempts sent at once cannot all slip under the
+// limit; each holds its claim until it ends, and one that succeeds gives it back.
+func TestAttemptsInProgressCount(t *testing.T) {
+	lt := throttle.NewLoginThrottle(100, 2, newClock().now)
+	w1, first := lt.Begin("alice", "192.0.2.1")
+	w2, second := lt.Begin("alice", "192.0.2.2")
+	if w1 != 0 || w2 != 0 {
+		t.Fatalf("the first two attempts waited %s and %s", w1, w2)
+	}
+	if w := waitFor(lt, "alice", "192.0.2.3"); w <= 0 {
+		t.Fatalf("a third attempt while two are in progress: wait %s, want > 0", w)
+	}
+	if w := waitFor(lt, "bob", "192.0.2.3"); w != 0 {
+		t.Errorf("another username is held up by alice's attempts: wait %s", w)
+	}
+
+	first(false) // a success: its claim is given back
+	if w := waitFor(lt, "alice", "192.0.2.3"); w != 0 {
+		t.Errorf("after one attempt succeeded: wait %s, want 0", w)
+	}
+	second(true)
+	second(true) // settling twice counts once
+	fail(lt, "alice", "192.0.2.3")
+	if w := waitFor(lt, "alice", "192.0.2.3"); w <= 0 {
+		t.Errorf("after two failures: wait %s, want > 0", w)
+	}
+}
+
+// TestConcurrentFailuresStopAtTheLimit: however many wrong passwords arrive at once,
+// no more than the limit are let through to be checked.
+func TestConcurrentFailuresStopAtTheLimit(t *testing.T) {
+	lt := throttle.NewLoginThrottle(100, 3, newClock().now)
+	var (
+		wg      sync.WaitGroup
+		checked atomic.Int64
+		start   = make(chan struct{})
+	)
+	for range 50 {
+		wg.Go(func() {
+			<-start
+			if _, done := lt.Begin("alice", "192.0.2.1"); done != nil {
+				checked.Add(1)
+				done(true)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := checked.Load(); n != 3 {
+		t.Errorf("%d attempts let through, want the limit of 3", n)
+	}
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+)
+
+// concurrently runs f n times at once and returns the statuses.
+func concurrently(n int, f func(i int) response) []response {
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		out   = make([]response, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			out[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+func countStatus(rs []response, status int, code string) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status == status && r.Code() == code {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLoginThrottleHoldsUnderConcurrency: wrong passwords sent all at once get no
+// more password checks than the limit allows; the rest are 429.
+func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	s := startService(t, map[string]string{"APP_RATELIMIT_LOGIN_PER_MINUTE_ACCOUNT": "3"})
+	s.superAdmin("target.root")
+
+	rs := concurrently(20, func(int) response {
+		return s.client().login("target.root", "wrong password")
+	})
+	if n := countStatus(rs, http.StatusUnauthorized, "invalid_credentials"); n != 3 {
+		t.Errorf("%d wrong passwords checked, want the limit of 3", n)
+	}
+	if n := countStatus(rs, http.StatusTooManyRequests, "rate_limited"); n != 17 {
+		t.Errorf("%d answered 429, want 17", n)
+	}
+}
+
+// TestConcurrentOwnPasswordChanges: two sessions of one user change the password at
+// once. One wins; the other proved a password that is no longer current and gets
+// 403. The winner's session stays, the loser's ends, and only the winner's new
+// password logs in.
+func TestConcurrentOwnPasswordChanges(t *testing.T) {
+	t.Parallel()
+	s := startService(t, nil)
+	id := s.superAdmin("two.sessions")
+	clients := []*client{s.loggedIn("two.sessions"), s.loggedIn("two.sessions")}
+	newPasswords := []string{"first new password", "second new password"}
+
+	rs := concurrently(2, func(i int) response {
+		return clients[i].do("PUT", "/api/v1/account/password",
+			map[string]string{"current_password": testPassword, "new_password": newPasswords[i]})
+	})
+	if countStatus(rs, http.StatusNoContent, "") != 1 || countStatus(rs, http.StatusForbidden, "invalid_current_password") != 1 {
+		t.Fatalf("got %d %q and %d %q, want one 204 and one 403 invalid_current_password",
+			rs[0].Status, rs[0].Code(), rs[1].Status, rs[1].Code())
+	}
+	winner, loser := 0, 1
+	if rs[1].Status == http.StatusNoContent {
+		winner, loser = 1, 0
+	}
+	assertStatus(t, clients[winner].do("GET", "/api/v1/account/me", nil), http.StatusOK, "")
+	assertStatus(t, clients[loser].do("GET", "/api/v1/account/me", nil), http.StatusUnauthorized, "unauthenticated")
+	if n := s.sessionCount(id); n != 1 {
+		t.Errorf("%d sessions left, want the winner's", n)
+	}
+	assertStatus(t, s.client().login("two.sessions", newPasswords[loser]), http.StatusUnauthorized, "invalid_credentials")
+	assertStatus(t, s.client().login("two.sessions", newPasswords[winner]), http.StatusNoContent, "")
+}
