@@ -78,6 +78,40 @@ func TestCreateSuperAdminIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestCreateSuperAdminRacingRun: another run takes the name while this one hashes.
+// If it made the same super admin, this run succeeds with its id, as if it had come
+// second; if the name went to a user of another role, it is username_taken.
+func TestCreateSuperAdminRacingRun(t *testing.T) {
+	tests := []struct {
+		name string
+		role domain.Role
+		want domain.Code
+	}{
+		{"the other run made the super admin", domain.RoleSuperAdmin, ""},
+		{"a signup took the name", domain.RoleUser, domain.CodeUsernameTaken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.hasher.beforeHash = func() {
+				e.store.putUser(*domain.NewUser("racer", "first.root", hashOf("racer's"), tc.role, t0))
+			}
+			res, err := commands.NewCreateSuperAdminHandler(e.store, e.hasher, e.ids, e.clock).Handle(t.Context(),
+				commands.CreateSuperAdmin{Username: "first.root", Password: "long-secret"})
+
+			wantCode(t, err, tc.want)
+			wantID := ""
+			if tc.want == "" {
+				wantID = "racer"
+			}
+			if res != (commands.CreateSuperAdminResult{ID: wantID}) {
+				t.Errorf("result %+v, want id %q and not created", res, wantID)
+			}
+			e.assertNoUserAdded(t, "racer")
+		})
+	}
+}
+
 func TestCreateSuperAdminStoreFailure(t *testing.T) {
 	e := newEnv(t)
 	boom := errors.New("connection refused")

@@ -46,8 +46,9 @@ type Repositories interface {
 type Store interface {
 	Repositories
 	// InTx runs fn in one database transaction: committed when fn returns nil, rolled
-	// back otherwise. Every change a command makes goes through one InTx call, so it is
-	// written whole or not at all.
+	// back otherwise. Every change to a user, and every write that depends on what was
+	// read about the user, goes through one InTx call, so it is written whole or not at
+	// all. Single-statement session writes (logout, refresh, purge) need none.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Repositories) error) error
 }
 
