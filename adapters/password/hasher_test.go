@@ -182,15 +182,25 @@ func BenchmarkHash(b *testing.B) {
 	}
 }
 
+// BenchmarkVerify shows that refusing an unknown user takes as long as refusing a
+// wrong password, so response times do not tell which usernames exist.
 func BenchmarkVerify(b *testing.B) {
 	h := newHasher(b, defaultCost)
 	hash, err := h.Hash(b.Context(), "correct horse battery staple")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if _, err := h.Verify(b.Context(), hash, "correct horse battery staple"); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct{ name, hash, password string }{
+		{"right password", hash, "correct horse battery staple"},
+		{"wrong password", hash, "wrong horse battery staple"},
+		{"unknown user", "", "correct horse battery staple"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := h.Verify(b.Context(), bc.hash, bc.password); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -71,10 +71,38 @@ func TestEveryPathGivesItsSlotBack(t *testing.T) {
 	}
 }
 
-// An unknown user must cost what a wrong password costs: the same bcrypt work factor.
-func TestDummyHashHasTheConfiguredCost(t *testing.T) {
+// An unknown user must cost what a wrong password costs: one full bcrypt comparison
+// at the configured work factor. The comparisons are counted rather than timed, so
+// the test cannot flake on a busy machine; BenchmarkVerify prints the times.
+func TestUnknownUserCostsOneFullComparison(t *testing.T) {
 	h := newOneSlotHasher(t, time.Second)
 	if cost, err := bcrypt.Cost(h.dummy); err != nil || cost != h.cost {
-		t.Errorf("dummy cost = %d, %v; want %d", cost, err, h.cost)
+		t.Fatalf("dummy cost = %d, %v; want %d", cost, err, h.cost)
+	}
+	var full [][]byte // hashes bcrypt really ran on (it rejects bad ones up front)
+	h.compare = func(hash, pw []byte) error {
+		if _, err := bcrypt.Cost(hash); err == nil {
+			full = append(full, hash)
+		}
+		return bcrypt.CompareHashAndPassword(hash, pw)
+	}
+	stored, err := h.Hash(t.Context(), "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct{ name, hash, want string }{
+		{"wrong password", stored, stored},
+		{"unknown user", "", string(h.dummy)},
+		{"damaged hash", "$2a$04$not-a-hash", string(h.dummy)},
+	} {
+		full = nil
+		ok, err := h.Verify(t.Context(), tc.hash, "wrong horse")
+		if ok || err != nil {
+			t.Errorf("%s: Verify = %v, %v", tc.name, ok, err)
+		}
+		if len(full) != 1 || string(full[0]) != tc.want {
+			t.Errorf("%s: full comparisons against %q, want one against %q", tc.name, full, tc.want)
+		}
 	}
 }
