@@ -16,9 +16,10 @@ const testPassword = "secret-password"
 // superAdmin creates a super admin through the command line and returns its id.
 func (s *service) superAdmin(username string) string {
 	s.t.Helper()
+	// Not through the command line: it would take APP_SUPERADMIN_PASSWORD from the
+	// machine's environment over the test's password.
 	var out bytes.Buffer
-	err := createSuperAdminCommand(s.Config, zap.NewNop(), []string{"--username", username},
-		strings.NewReader(testPassword+"\n"), &out)
+	err := createSuperAdmin(s.Config, zap.NewNop(), username, testPassword, &out)
 	if err != nil {
 		s.t.Fatalf("create-superadmin %s: %v", username, err)
 	}

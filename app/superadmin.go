@@ -37,7 +37,11 @@ func createSuperAdminCommand(cfg Config, logger *zap.Logger, args []string, stdi
 	if err != nil {
 		return err
 	}
+	return createSuperAdmin(cfg, logger, username, password, stdout)
+}
 
+// createSuperAdmin creates the super admin, or finds it, and prints its id.
+func createSuperAdmin(cfg Config, logger *zap.Logger, username, password string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ctx = domain.WithCorrelationID(ctx, system.IDs{}.UserID())
