@@ -213,6 +213,89 @@ func TestUnknownErrorsCrossAsInternalAndAreLogged(t *testing.T) {
 	}
 }
 
+// TestServerSideDomainErrorsLogTheirCause: an adapter wraps the driver's error
+// around an unavailable or internal domain error; only the code crosses the bus, so
+// the cause must be logged on the handler's side, once, without the message.
+func TestServerSideDomainErrorsLogTheirCause(t *testing.T) {
+	const (
+		driverText = "read tcp 127.0.0.1:41234->127.0.0.1:5432: read: connection reset by peer"
+		password   = "correct horse battery staple"
+		name       = "alice.payload"
+	)
+	tests := map[string]struct {
+		err   error
+		level zapcore.Level
+		want  *domain.Error
+	}{
+		"unavailable": {
+			fmt.Errorf("postgres: add user: %w (%s)", domain.Unavailable("The database is unavailable.", time.Second), driverText),
+			zapcore.WarnLevel,
+			domain.Unavailable("The database is unavailable.", time.Second),
+		},
+		"internal": {
+			fmt.Errorf("postgres: add user: %w: %s", domain.ErrInternal, driverText),
+			zapcore.ErrorLevel,
+			domain.ErrInternal,
+		},
+	}
+	for tname, tt := range tests {
+		t.Run(tname, func(t *testing.T) {
+			logger, logs := observed()
+			b := startBus(t, Config{}, logger, on(func(context.Context, Greet) (Greeting, error) {
+				return Greeting{}, tt.err
+			}))
+
+			ctx := domain.WithCorrelationID(t.Context(), "req-11")
+			_, err := NewSender[Greet, Greeting](b).Send(ctx, Greet{Name: name, Password: password})
+
+			if !reflect.DeepEqual(asDomainError(t, err), tt.want) {
+				t.Errorf("error = %#v, want %#v", err, tt.want)
+			}
+			if strings.Contains(err.Error(), driverText) {
+				t.Errorf("error %q carries the cause across the bus", err)
+			}
+			failures := logs.FilterMessage("bus handler failed").All()
+			if len(failures) != 1 {
+				t.Fatalf("logged %d failures, want 1", len(failures))
+			}
+			if failures[0].Level != tt.level {
+				t.Errorf("failure logged at %s, want %s", failures[0].Level, tt.level)
+			}
+			fields := failures[0].ContextMap()
+			if fields["operation"] != "bus.Greet" || fields["correlation_id"] != "req-11" {
+				t.Errorf("failure fields %v, want operation bus.Greet and correlation_id req-11", fields)
+			}
+			if text, _ := fields["error"].(string); !strings.Contains(text, driverText) {
+				t.Errorf("failure error %q, want the cause %q", text, driverText)
+			}
+			for _, entry := range logs.All() {
+				line := fmt.Sprint(entry.Message, entry.ContextMap())
+				for _, secret := range []string{password, name} {
+					if strings.Contains(line, secret) {
+						t.Errorf("log line %q shows the payload %q", line, secret)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestClientErrorsAreNotLoggedAsFailures: a refusal the client caused is the
+// service working, not failing.
+func TestClientErrorsAreNotLoggedAsFailures(t *testing.T) {
+	logger, logs := observed()
+	b := startBus(t, Config{}, logger, on(func(context.Context, Double) (Doubled, error) {
+		return Doubled{}, fmt.Errorf("finding user: %w", domain.ErrNotFound)
+	}))
+
+	if _, err := NewSender[Double, Doubled](b).Send(t.Context(), Double{}); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("error = %v, want not found", err)
+	}
+	if n := logs.FilterLevelExact(zapcore.WarnLevel).Len() + logs.FilterLevelExact(zapcore.ErrorLevel).Len(); n != 0 {
+		t.Errorf("logged %d warnings or errors for a not found", n)
+	}
+}
+
 func TestAPanickingHandlerAnswersInternal(t *testing.T) {
 	logger, logs := observed()
 	b := startBus(t, Config{}, logger, on(func(_ context.Context, m Double) (Doubled, error) {

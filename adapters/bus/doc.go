@@ -15,7 +15,8 @@
 //     *domain.Error, which the sender rebuilds intact: errors.Is(err,
 //     domain.ErrNotFound) works on the caller's side. Errors that are not domain
 //     errors are logged where they happen and cross as domain.ErrInternal, so no
-//     driver text can reach a client.
+//     driver text can reach a client; so are unavailable and internal domain
+//     errors, whose wrapped cause would otherwise be lost on the way.
 //   - Every wait is bounded. A Send ends with the reply, the caller's deadline, the
 //     configured ReplyTimeout, or the bus closing, whichever comes first; all but a
 //     canceled caller become domain.CodeUnavailable, which the port answers with 503

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/components/requestreply"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/example/accounts/domain"
 )
@@ -59,10 +60,12 @@ func Register[M, R any](b *Bus, h Handler[M, R]) error {
 type replyFunc[M, R any] func(ctx context.Context, msg M) reply[R]
 
 // guarded runs h so that whatever happens becomes a reply a client may see. Domain
-// errors travel as they are. Other errors and panics are bugs or outages that only
-// the logs may describe: they are logged here, where the correlation id is known,
-// and cross as domain.ErrInternal. A deadline or cancellation means the caller has
-// stopped waiting, or is about to: the service is busy, not broken.
+// errors travel as they are, but only their code and detail cross: the cause an
+// adapter wrapped around an unavailable or internal one (the driver's text, say)
+// would be lost, so it is logged here, where the correlation id is known. Other
+// errors and panics are bugs or outages that only the logs may describe: they are
+// logged too, and cross as domain.ErrInternal. A deadline or cancellation means the
+// caller has stopped waiting, or is about to: the service is busy, not broken.
 func guarded[M, R any](op string, logger *zap.Logger, h Handler[M, R]) replyFunc[M, R] {
 	return func(ctx context.Context, msg M) (rep reply[R]) {
 		defer func() {
@@ -81,17 +84,30 @@ func guarded[M, R any](op string, logger *zap.Logger, h Handler[M, R]) replyFunc
 			return reply[R]{Result: res}
 		}
 		if e, ok := domain.AsError(err); ok {
+			switch e.Code {
+			case domain.CodeUnavailable:
+				// An outage the client is told to retry: worth a look, not a page.
+				logFailure(ctx, logger, zapcore.WarnLevel, op, err)
+			case domain.CodeInternal:
+				logFailure(ctx, logger, zapcore.ErrorLevel, op, err)
+			}
 			return reply[R]{Err: e}
 		}
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return reply[R]{Err: errBusy}
 		}
-		logger.Error("bus handler failed",
-			zap.String("operation", op),
-			zap.String("correlation_id", domain.CorrelationID(ctx)),
-			zap.Error(err))
+		logFailure(ctx, logger, zapcore.ErrorLevel, op, err)
 		return reply[R]{Err: domain.ErrInternal}
 	}
+}
+
+// logFailure writes the one line that keeps a failure's whole text. The message
+// stays out of it: it may hold a password.
+func logFailure(ctx context.Context, logger *zap.Logger, level zapcore.Level, op string, err error) {
+	logger.Log(level, "bus handler failed",
+		zap.String("operation", op),
+		zap.String("correlation_id", domain.CorrelationID(ctx)),
+		zap.Error(err))
 }
 
 // logged writes one debug line per handled message: what ran, for which request,
