@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/uptrace/bun"
+	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -30,6 +32,7 @@ import (
 type service struct {
 	t      *testing.T
 	URL    string
+	Addr   string // host:port the server listens on
 	DB     *bun.DB
 	Config Config
 	Logs   *observer.ObservedLogs
@@ -66,14 +69,20 @@ func startService(t *testing.T, env map[string]string) *service {
 	return s
 }
 
-// startServiceApp starts the service and leaves stopping it to the test.
-func startServiceApp(t *testing.T, env map[string]string) (*service, *fxtest.App) {
+// startServiceApp starts the service and leaves stopping it to the test. An
+// APP_DATABASE_URL in env is used as given (a test may put a proxy in front of the
+// database); otherwise the service gets a throwaway database of its own. opts go
+// into the app, e.g. fx.Populate to reach one of its parts.
+func startServiceApp(t *testing.T, env map[string]string, opts ...fx.Option) (*service, *fxtest.App) {
 	t.Helper()
-	url := pgtest.NewURL(t)
+	// A copy: callers share maps such as slowHashing between parallel tests.
+	env = maps.Clone(env)
 	if env == nil {
 		env = map[string]string{}
 	}
-	env["APP_DATABASE_URL"] = url
+	if env["APP_DATABASE_URL"] == "" {
+		env["APP_DATABASE_URL"] = pgtest.NewURL(t)
+	}
 	cfg := testConfig(t, env)
 
 	core, logs := observer.New(zapcore.DebugLevel)
@@ -85,9 +94,10 @@ func startServiceApp(t *testing.T, env map[string]string) (*service, *fxtest.App
 	t.Cleanup(func() { _ = db.Close() })
 
 	l := &listener{}
-	app := fxtest.New(t, serviceOptions(cfg, logger, db, l))
+	app := fxtest.New(t, serviceOptions(cfg, logger, db, l), fx.Options(opts...))
 	app.RequireStart()
-	return &service{t: t, URL: "http://" + l.Addr().String(), DB: db, Config: cfg, Logs: logs}, app
+	addr := l.Addr().String()
+	return &service{t: t, URL: "http://" + addr, Addr: addr, DB: db, Config: cfg, Logs: logs}, app
 }
 
 // client is an HTTP client with its own cookie jar whose every response is checked

@@ -1,11 +1,23 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/example/accounts/adapters/bus"
 )
 
 // slowHashing makes every password hash take a noticeable time, so tests can catch
@@ -41,6 +53,77 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	if resp, err := http.Get(s.URL + "/livez"); err == nil {
 		_ = resp.Body.Close()
 		t.Error("the stopped service still accepts connections")
+	}
+}
+
+// TestShutdownCutsRequestsThatOutlastTheDrain: a request still running when
+// [http] shutdown_timeout is up has its connection closed, and the stop goes on to
+// close the bus after the server, instead of spending Fx's whole stop budget on the
+// drain and failing.
+func TestShutdownCutsRequestsThatOutlastTheDrain(t *testing.T) {
+	t.Parallel()
+	var b *bus.Bus
+	s, app := startServiceApp(t, map[string]string{
+		"APP_HTTP_SHUTDOWN_TIMEOUT": "50ms",
+		// Far beyond Fx's stop timeout: nothing but the drain's bound may end the
+		// stuck request.
+		"APP_HTTP_REQUEST_TIMEOUT": "10m",
+	}, fx.Populate(&b))
+
+	// A signup whose body never comes: the handler waits for it. The 100 Continue
+	// says the handler has started reading, so the request is in flight.
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.WriteString(conn, "POST /api/v1/account/signup HTTP/1.1\r\nHost: accounts\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(conn)
+	if status, err := rd.ReadString('\n'); err != nil || !strings.Contains(status, "100 Continue") {
+		t.Fatalf("want 100 Continue, got %q, %v", status, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
+	defer cancel()
+	if err := app.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	if _, err := io.ReadAll(rd); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the stuck request's connection was not closed: %v", err)
+	}
+	warned := s.Logs.FilterMessage("shutting down: in-flight requests did not finish in time; closing their connections").
+		FilterLevelExact(zapcore.WarnLevel).Len()
+	if warned != 1 {
+		t.Errorf("%d warnings about the cut requests, want 1", warned)
+	}
+	if n := s.Logs.FilterMessage("OnStop hook failed").Len(); n != 0 {
+		t.Errorf("%d stop hooks failed", n)
+	}
+	// Fx logs each hook as it finishes: the server's must come before the bus's.
+	var stopped []string
+	for _, e := range s.Logs.FilterMessage("OnStop hook executed").All() {
+		stopped = append(stopped, toString(e.ContextMap()["caller"]))
+	}
+	hook := func(name string) int {
+		return slices.IndexFunc(stopped, func(caller string) bool { return strings.HasSuffix(caller, "."+name) })
+	}
+	if server, busAt := hook("runServer"), hook("newBus"); server < 0 || busAt < 0 || server > busAt {
+		t.Errorf("stop hooks ran in the order %v, want runServer's then newBus's", stopped)
+	}
+	if b.Ready() == nil {
+		t.Error("the bus still runs after stop")
+	}
+	// The database is the caller's to close, after the app, as serve does.
+	if err := s.DB.Close(); err != nil {
+		t.Errorf("closing the database after stop: %v", err)
 	}
 }
 

@@ -208,8 +208,8 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger
 type listener struct{ net.Listener }
 
 // runServer binds the address at start, so a port in use fails startup instead of
-// being logged later, and on stop lets in-flight requests finish within the stop
-// timeout.
+// being logged later, and on stop lets in-flight requests finish within [http]
+// shutdown_timeout.
 func runServer(lc fx.Lifecycle, cfg Config, handler http.Handler, logger *zap.Logger, l *listener) {
 	srv := &http.Server{
 		Handler:           handler,
@@ -237,7 +237,21 @@ func runServer(lc fx.Lifecycle, cfg Config, handler http.Handler, logger *zap.Lo
 		},
 		OnStop: func(ctx context.Context) error {
 			logger.Info("shutting down: finishing in-flight requests")
-			return srv.Shutdown(ctx)
+			// Fx's stop timeout also covers closing the bus and the database, so
+			// the drain gets only its own share of it.
+			drainCtx, cancel := context.WithTimeout(ctx, cfg.HTTP.ShutdownTimeout.Duration)
+			defer cancel()
+			if err := srv.Shutdown(drainCtx); err != nil {
+				// Requests still running past the drain are cut off rather than
+				// failing the stop: the bus and the database must still close, in
+				// order, after the server.
+				logger.Warn("shutting down: in-flight requests did not finish in time; closing their connections",
+					zap.Duration("shutdown_timeout", cfg.HTTP.ShutdownTimeout.Duration), zap.Error(err))
+				if err := srv.Close(); err != nil {
+					logger.Warn("closing the http server", zap.Error(err))
+				}
+			}
+			return nil
 		},
 	})
 }
