@@ -44,7 +44,7 @@ func createSuperAdminCommand(cfg Config, logger *zap.Logger, args []string, stdi
 func createSuperAdmin(cfg Config, logger *zap.Logger, username, password string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ctx = domain.WithCorrelationID(ctx, system.IDs{}.UserID())
+	ctx = domain.WithCorrelationID(ctx, domain.NewCorrelationID())
 	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err

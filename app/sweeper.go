@@ -8,7 +8,6 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/example/accounts/adapters/system"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 )
@@ -64,7 +63,7 @@ func sweep(ctx context.Context, interval time.Duration, h commands.PurgeExpiredS
 // purgeOnce runs one purge under its own correlation id, bounded by the interval so
 // that a stuck database cannot pile purges up.
 func purgeOnce(ctx context.Context, interval time.Duration, h commands.PurgeExpiredSessionsHandler, logger *zap.Logger) {
-	id := system.IDs{}.UserID()
+	id := domain.NewCorrelationID()
 	ctx, cancel := context.WithTimeout(domain.WithCorrelationID(ctx, id), interval)
 	defer cancel()
 	purged, err := h.Handle(ctx, commands.PurgeExpiredSessions{})

@@ -1,6 +1,9 @@
 package domain
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+)
 
 type correlationKey struct{}
 
@@ -14,4 +17,11 @@ func WithCorrelationID(ctx context.Context, id string) context.Context {
 func CorrelationID(ctx context.Context) string {
 	id, _ := ctx.Value(correlationKey{}).(string)
 	return id
+}
+
+// NewCorrelationID returns a fresh correlation id for work that no request caused
+// (the command line, background jobs) or whose caller sent none: 26 characters of
+// base32, 128 random bits, within the accepted X-Request-Id alphabet.
+func NewCorrelationID() string {
+	return rand.Text()
 }

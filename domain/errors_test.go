@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,18 @@ func TestCorrelationID(t *testing.T) {
 	inner := domain.WithCorrelationID(ctx, "req-43")
 	if got := domain.CorrelationID(inner); got != "req-43" {
 		t.Errorf("CorrelationID of the inner context = %q, want req-43", got)
+	}
+}
+
+// A new correlation id must pass the X-Request-Id rule (1 to 128 of [A-Za-z0-9._-]) so
+// that it can be sent on as one, and two must not collide.
+func TestNewCorrelationID(t *testing.T) {
+	a, b := domain.NewCorrelationID(), domain.NewCorrelationID()
+	valid := regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	if !valid.MatchString(a) || !valid.MatchString(b) {
+		t.Errorf("ids %q, %q break the X-Request-Id rule", a, b)
+	}
+	if a == b {
+		t.Errorf("two ids are equal: %q", a)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
 	"github.com/example/accounts/queries"
 )
 
@@ -81,29 +82,28 @@ func (s *server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 // setAdmin grants (PUT) or revokes (DELETE) the admin role; asking for the role the
 // user already has succeeds and changes nothing.
 func (s *server) setAdmin(admin bool) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		actor, id, err := s.target(w, r)
-		if err != nil {
-			return err
-		}
-		msg := commands.SetAdmin{Actor: actor, UserID: id, Admin: admin}
-		if _, err := s.send.SetAdmin.Send(r.Context(), msg); err != nil {
-			return err
-		}
-		return writeStatus(w, http.StatusNoContent)
-	}
+	return onTarget(s, s.send.SetAdmin, func(actor domain.Actor, id string) commands.SetAdmin {
+		return commands.SetAdmin{Actor: actor, UserID: id, Admin: admin}
+	})
 }
 
 // setActive reactivates (PUT) or inactivates (DELETE, the soft delete) a user;
 // asking for the state the user is already in succeeds and changes nothing.
 func (s *server) setActive(active bool) handler {
+	return onTarget(s, s.send.SetActive, func(actor domain.Actor, id string) commands.SetActive {
+		return commands.SetActive{Actor: actor, UserID: id, Active: active}
+	})
+}
+
+// onTarget is an endpoint without a body that sends one command about the user in
+// the path and answers 204.
+func onTarget[M any](s *server, send Sender[M, commands.NoResult], command func(domain.Actor, string) M) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, id, err := s.target(w, r)
 		if err != nil {
 			return err
 		}
-		msg := commands.SetActive{Actor: actor, UserID: id, Active: active}
-		if _, err := s.send.SetActive.Send(r.Context(), msg); err != nil {
+		if _, err := send.Send(r.Context(), command(actor, id)); err != nil {
 			return err
 		}
 		return writeStatus(w, http.StatusNoContent)
