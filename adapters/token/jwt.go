@@ -30,13 +30,27 @@ type claims struct {
 	jwt.RegisteredClaims
 }
 
-// Validate is called by the parser after the signature and exp checks: a token that
-// names no session is useless however well it is signed.
+// maxSessionIDLength bounds sid; the ids issued are 43 characters.
+const maxSessionIDLength = 128
+
+// Validate is called by the parser after the signature and exp checks. A token that
+// names no session is useless however well it is signed, and one whose sid is not
+// base64url names no session this service made: it must not reach a query, where a
+// NUL byte, for one, is an SQL error rather than "no such session".
 func (c claims) Validate() error {
-	if c.SessionID == "" {
+	if c.SessionID == "" || len(c.SessionID) > maxSessionIDLength {
 		return errors.New("token names no session")
 	}
+	for _, r := range c.SessionID {
+		if !isBase64URL(r) {
+			return errors.New("token's session id is not base64url")
+		}
+	}
 	return nil
+}
+
+func isBase64URL(r rune) bool {
+	return 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_'
 }
 
 // JWT implements commands.Tokens. It is safe for concurrent use.
