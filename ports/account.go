@@ -58,8 +58,8 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.send.Logout.Send(r.Context(), commands.Logout{SessionID: actor.SessionID}); err != nil {
 		return err
 	}
-	// Drop the refreshed cookie authenticate may have set: its session is gone.
-	w.Header().Del("Set-Cookie")
+	// This replaces the refreshed cookie authenticate may have set: its session is
+	// gone.
 	s.removeSessionCookie(w)
 	return writeStatus(w, http.StatusNoContent)
 }

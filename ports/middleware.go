@@ -17,8 +17,12 @@ import (
 // echoed on every response and travels in the context onto the bus.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
+		// Two ids are no id: which one the caller meant is anyone's guess, as with
+		// a query parameter given twice.
+		var id string
+		if ids := r.Header.Values("X-Request-Id"); len(ids) == 1 && validRequestID(ids[0]) {
+			id = ids[0]
+		} else {
 			id = domain.NewCorrelationID()
 		}
 		w.Header().Set("X-Request-Id", id)

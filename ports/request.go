@@ -47,10 +47,15 @@ func (s *server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // isJSON reports whether a Content-Type names application/json, in any letter case
-// and with any parameters.
+// and with any parameters but a charset other than UTF-8: JSON is UTF-8 (RFC 8259),
+// and a body declared as latin1 would otherwise be read as something it is not.
 func isJSON(contentType string) bool {
-	mediaType, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mediaType == "application/json"
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "application/json" {
+		return false
+	}
+	charset, ok := params["charset"]
+	return !ok || strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8")
 }
 
 // decodeJSON decodes one JSON object into v, a pointer to a request struct of text

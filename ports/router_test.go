@@ -303,6 +303,18 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
+// Two X-Request-Id headers, even valid ones, are no usable id: a new one is made.
+func TestDuplicateRequestIDIsReplaced(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodGet, "/livez", "", func(r *http.Request) {
+		r.Header.Add("X-Request-Id", "first")
+		r.Header.Add("X-Request-Id", "second")
+	})
+	if got := w.Header().Get("X-Request-Id"); got == "first" || got == "second" || !validRequestID(got) {
+		t.Errorf("X-Request-Id = %q, want a new one", got)
+	}
+}
+
 func TestGeneratedRequestIDsDiffer(t *testing.T) {
 	h := newHarness(t)
 	a := h.do(http.MethodGet, "/livez", "").Header().Get("X-Request-Id")

@@ -25,7 +25,12 @@ func (s *server) sessionCookie(value string) *http.Cookie {
 	}
 }
 
+// setSessionCookie sets the cookie, replacing any earlier word on it in the same
+// response (a removal of a stale cookie before a login, a refresh before a logout):
+// RFC 6265 §4.1.1 asks for one Set-Cookie per cookie name, since clients need not
+// apply several in order. It is the only cookie the API sets.
 func (s *server) setSessionCookie(w http.ResponseWriter, token string) {
+	w.Header().Del("Set-Cookie")
 	http.SetCookie(w, s.sessionCookie(token))
 }
 
@@ -34,6 +39,7 @@ func (s *server) setSessionCookie(w http.ResponseWriter, token string) {
 func (s *server) removeSessionCookie(w http.ResponseWriter) {
 	c := s.sessionCookie("")
 	c.MaxAge = -1
+	w.Header().Del("Set-Cookie")
 	http.SetCookie(w, c)
 }
 
