@@ -201,6 +201,7 @@ func TestMalformedIDIsRefusedBeforeAuthentication(t *testing.T) {
 		targetID[:35],
 		targetID + "0",
 		strings.Replace(targetID, "0", "g", 1),
+		targetID + "%2Fpassword", // an escaped slash does not end the segment
 	}
 	for _, e := range apiEndpoints() {
 		if !e.hasID() {

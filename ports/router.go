@@ -145,8 +145,10 @@ func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Ha
 	srv := &server{cfg: cfg.withDefaults(), send: s, probes: ready}
 
 	// Paths are matched as sent: a path that is not clean matches no route (404)
-	// rather than being redirected to one.
-	router := mux.NewRouter().SkipClean(true)
+	// rather than being redirected to one, and an escaped slash stays part of its
+	// segment instead of starting a new one, so that /users/{id}%2Fpassword is a bad
+	// id (400), not the password endpoint.
+	router := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	router.NotFoundHandler = handler(notFound)
 	paths := groupByPath(srv.endpoints())
 	for _, path := range slices.Sorted(maps.Keys(paths)) {
