@@ -121,8 +121,10 @@ func TestForgedTokens(t *testing.T) {
 	assertStatus(t, s.client().do("GET", "/api/v1/account/me", nil, "Cookie", "auth_token="+real), 200, "")
 }
 
-// TestDatabaseDown: with the database gone, requests get 503 problem JSON with
-// Retry-After, never a 500 with driver text, and readiness reports it.
+// TestDatabaseDown: with the database pool closed under it (as when a request
+// outlives the stop), requests get 503 problem JSON with Retry-After, never a 500
+// with driver text, and readiness reports it. TestDatabaseOutage cuts the network
+// to the database instead.
 func TestDatabaseDown(t *testing.T) {
 	t.Parallel()
 	s := startService(t, nil)
