@@ -97,10 +97,32 @@ func TestLoginAndSessionCookie(t *testing.T) {
 	if rm := r.Cookie("auth_token"); rm == nil || rm.MaxAge >= 0 {
 		t.Errorf("stale cookie not removed: %v", r.Header.Values("Set-Cookie"))
 	}
-	// On login a stale cookie is ignored, and removed along with the new one set.
+	// On login a stale cookie is ignored (API.md §2). A failed login removes it; a
+	// successful one replaces it with the new session's cookie, in one Set-Cookie
+	// (RFC 6265 asks for one per cookie name, as clients need not apply two in order).
+	r = stale.do("POST", "/api/v1/account/login", map[string]string{"username": "root0", "password": "wrong-password"},
+		"Cookie", "auth_token="+token)
+	assertStatus(t, r, http.StatusUnauthorized, "invalid_credentials")
+	if got := r.Cookies; len(got) != 1 || got[0].Name != "auth_token" || got[0].MaxAge >= 0 {
+		t.Errorf("failed login with a stale cookie set %q, want its removal", r.Header.Values("Set-Cookie"))
+	}
 	r = stale.do("POST", "/api/v1/account/login", map[string]string{"username": "root0", "password": testPassword},
 		"Cookie", "auth_token="+token)
 	assertStatus(t, r, http.StatusNoContent, "")
+	if got := r.Cookies; len(got) != 1 || got[0].Name != "auth_token" || got[0].MaxAge != 0 ||
+		got[0].Value == "" || got[0].Value == token {
+		t.Errorf("login with a stale cookie set %q, want only the new session's cookie", r.Header.Values("Set-Cookie"))
+	}
+	if n := s.sessionCount(rootID); n != 1 {
+		t.Errorf("%d sessions after logging in again, want 1", n)
+	}
+	// Signup opens no session: a stale cookie is only removed.
+	r = s.client().do("POST", "/api/v1/account/signup", map[string]string{"username": "late.user", "password": testPassword},
+		"Cookie", "auth_token="+token)
+	assertStatus(t, r, http.StatusCreated, "")
+	if got := r.Cookies; len(got) != 1 || got[0].Name != "auth_token" || got[0].MaxAge >= 0 {
+		t.Errorf("signup with a stale cookie set %q, want its removal only", r.Header.Values("Set-Cookie"))
+	}
 }
 
 func TestLoginFailures(t *testing.T) {
