@@ -5,19 +5,26 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRoleHierarchyOverHTTP runs every admin operation for every caller role against
-// every kind of target, and checks the status the contract gives.
+// every kind of target, and checks the status the contract gives and what it does to
+// the target: the effect when allowed, nothing at all when refused.
 func TestRoleHierarchyOverHTTP(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)
 	s := w.s
+	usernames := map[string]string{"super_admin": "root.target", "admin": "admin.target", "user": "user.target"}
 	targets := map[string]string{
-		"super_admin": s.superAdmin("root.target"),
-		"admin":       w.root.createUser("admin.target", "admin"),
-		"user":        w.root.createUser("user.target", "user"),
+		"super_admin": s.superAdmin(usernames["super_admin"]),
+		"admin":       w.root.createUser(usernames["admin"], "admin"),
+		"user":        w.root.createUser(usernames["user"], "user"),
 		"missing":     "0190b3a2-0000-7000-8000-000000000000",
+	}
+	original := map[string]userState{}
+	for _, role := range []string{"super_admin", "admin", "user"} {
+		original[role] = userStateOf(t, s, targets[role])
 	}
 	callers := []struct {
 		role   string
@@ -55,6 +62,8 @@ func TestRoleHierarchyOverHTTP(t *testing.T) {
 		"get": reader, "set password": manager, "reactivate": manager, "inactivate": manager,
 		"grant admin": roles, "revoke admin": roles,
 	}
+	// The status of each operation's success (API.md §2).
+	success := map[string]int{"get": 200, "set password": 204, "grant admin": 204, "revoke admin": 204, "reactivate": 204, "inactivate": 204}
 
 	for opName, o := range ops {
 		for _, caller := range callers {
@@ -63,6 +72,22 @@ func TestRoleHierarchyOverHTTP(t *testing.T) {
 				if target == "self" {
 					id = caller.selfID
 				}
+				username, real := usernames[target]
+				if real {
+					// A session, so that ending the target's sessions shows; and for
+					// reactivation an inactive target, so that it has something to do.
+					s.loggedIn(username)
+					if opName == "reactivate" {
+						if _, err := s.DB.NewRaw(`UPDATE users SET is_active = false WHERE id = ?`, id).Exec(t.Context()); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				var before userState
+				if target != "missing" {
+					before = userStateOf(t, s, id)
+				}
+
 				name := fmt.Sprintf("%s by %s on %s", opName, caller.role, target)
 				t.Run(name, func(t *testing.T) {
 					var body any
@@ -70,27 +95,109 @@ func TestRoleHierarchyOverHTTP(t *testing.T) {
 						body = o.body
 					}
 					r := caller.c.do(o.method, "/api/v1/users/"+strings.ToUpper(id)+o.suffix, body)
-					expected := want[opName][caller.role][target]
-					switch expected {
+					switch want[opName][caller.role][target] {
 					case ok:
-						if r.Status != http.StatusOK && r.Status != http.StatusNoContent {
-							t.Fatalf("got %d %s, want success", r.Status, r.Body)
-						}
+						assertStatus(t, r, success[opName], "")
+						checkEffect(t, s, opName, id, before, r)
+						return
 					case forbidden:
 						assertStatus(t, r, 403, "forbidden")
 					case notFound:
 						assertStatus(t, r, 404, "not_found")
 					}
+					if target != "missing" {
+						if after := userStateOf(t, s, id); !after.equal(before) {
+							t.Errorf("a refused request changed the target: %+v, was %+v", after, before)
+						}
+					}
 				})
+
 				// Put the targets back as they were for the next case.
-				if _, err := s.DB.NewRaw(`UPDATE users SET is_active = true,
-					role = CASE WHEN username = 'admin.target' THEN 'admin' WHEN username = 'user.target' THEN 'user' ELSE role END`).
-					Exec(t.Context()); err != nil {
-					t.Fatal(err)
+				for role, u := range original {
+					if _, err := s.DB.NewRaw(`UPDATE users SET role = ?, is_active = ?, password_hash = ?, updated_at = ? WHERE id = ?`,
+						u.Role, u.Active, u.PasswordHash, u.UpdatedAt, targets[role]).Exec(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := s.DB.NewRaw(`DELETE FROM sessions WHERE user_id = ?`, targets[role]).Exec(t.Context()); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 		}
 	}
+}
+
+// checkEffect checks what a successful operation did to the target: exactly its
+// effect, and for one that had nothing to do, nothing at all (not even updated_at).
+func checkEffect(t *testing.T, s *service, opName, id string, before userState, r response) {
+	t.Helper()
+	after := userStateOf(t, s, id)
+	want := before
+	switch opName {
+	case "get":
+		if got := r.JSON(t); got["id"] != id || got["role"] != before.Role || got["is_active"] != before.Active {
+			t.Errorf("read %s, want the user %s", r.Body, id)
+		}
+	case "set password":
+		if after.PasswordHash == before.PasswordHash {
+			t.Error("the password hash did not change")
+		}
+		want.PasswordHash = after.PasswordHash
+		want.Sessions = 0
+	case "grant admin":
+		want.Role = "admin"
+	case "revoke admin":
+		want.Role = "user"
+	case "reactivate":
+		want.Active = true
+	case "inactivate":
+		want.Active = false
+		want.Sessions = 0
+	}
+	if !want.equal(before) {
+		if !after.UpdatedAt.After(before.UpdatedAt) {
+			t.Errorf("updated_at %v not moved on from %v", after.UpdatedAt, before.UpdatedAt)
+		}
+		want.UpdatedAt = after.UpdatedAt
+	}
+	if !after.equal(want) {
+		t.Errorf("target is %+v after %s, want %+v", after, opName, want)
+	}
+	if opName == "set password" {
+		var username string
+		if err := s.DB.NewSelect().Table("users").Column("username").Where("id = ?", id).Scan(t.Context(), &username); err != nil {
+			t.Fatal(err)
+		}
+		assertStatus(t, s.client().login(username, "brand-new-password"), http.StatusNoContent, "")
+	}
+}
+
+// userState is what the admin operations may change about a user.
+type userState struct {
+	Role         string
+	Active       bool
+	PasswordHash string
+	UpdatedAt    time.Time
+	Sessions     int
+}
+
+func (u userState) equal(v userState) bool {
+	return u.Role == v.Role && u.Active == v.Active && u.PasswordHash == v.PasswordHash &&
+		u.UpdatedAt.Equal(v.UpdatedAt) && u.Sessions == v.Sessions
+}
+
+func userStateOf(t *testing.T, s *service, id string) userState {
+	t.Helper()
+	var u userState
+	err := s.DB.NewSelect().Table("users").
+		ColumnExpr("role, is_active, password_hash, updated_at").
+		ColumnExpr("(SELECT count(*) FROM sessions WHERE user_id = users.id)").
+		Where("id = ?", id).
+		Scan(t.Context(), &u.Role, &u.Active, &u.PasswordHash, &u.UpdatedAt, &u.Sessions)
+	if err != nil {
+		t.Fatalf("reading user %s: %v", id, err)
+	}
+	return u
 }
 
 func TestCreateUser(t *testing.T) {
