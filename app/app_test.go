@@ -64,6 +64,7 @@ func TestCommandLine(t *testing.T) {
 		{"serve", "now"},
 		{"migrate"},
 		{"migrate", "up", "down"},
+		{"migrate", "sideways"},
 		{"create-superadmin"},
 		{"create-superadmin", "--username", "root0", "extra"},
 		{"create-superadmin", "--bogus"},

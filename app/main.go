@@ -85,14 +85,18 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// openDatabase opens the configured database, creating it when allowed, and applies
-// pending migrations: every subcommand works on an up-to-date schema.
-func openDatabase(ctx context.Context, cfg Config, logger *zap.Logger) (*bun.DB, error) {
-	db, err := postgres.Open(ctx, postgres.Config{
+func databaseConfig(cfg Config) postgres.Config {
+	return postgres.Config{
 		URL:             cfg.Database.URL,
 		MaxOpenConns:    cfg.Database.MaxOpenConns,
 		CreateIfMissing: cfg.Database.CreateIfMissing,
-	})
+	}
+}
+
+// openDatabase opens the configured database, creating it when allowed, and applies
+// pending migrations: every subcommand works on an up-to-date schema.
+func openDatabase(ctx context.Context, cfg Config, logger *zap.Logger) (*bun.DB, error) {
+	db, err := postgres.Open(ctx, databaseConfig(cfg))
 	if err != nil {
 		return nil, err
 	}

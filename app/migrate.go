@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,13 +17,14 @@ func migrateCommand(cfg Config, logger *zap.Logger, args []string, stdout io.Wri
 	if len(args) != 1 {
 		return usageError{"migrate: want exactly one of up, down, status"}
 	}
+	// Checked before connecting: a typo must not create the database, nor be
+	// reported as a connection problem.
+	if !slices.Contains([]string{"up", "down", "status"}, args[0]) {
+		return usageError{fmt.Sprintf("migrate: unknown action %q (want up, down or status)", args[0])}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db, err := postgres.Open(ctx, postgres.Config{
-		URL:             cfg.Database.URL,
-		MaxOpenConns:    cfg.Database.MaxOpenConns,
-		CreateIfMissing: cfg.Database.CreateIfMissing,
-	})
+	db, err := postgres.Open(ctx, databaseConfig(cfg))
 	if err != nil {
 		return err
 	}
@@ -54,8 +56,6 @@ func migrateCommand(cfg Config, logger *zap.Logger, args []string, stdout io.Wri
 			}
 			fmt.Fprintf(stdout, "%-8s %s\n", state, s.Name)
 		}
-	default:
-		return usageError{fmt.Sprintf("migrate: unknown action %q (want up, down or status)", args[0])}
 	}
 	logger.Debug("migrate done", zap.String("action", args[0]))
 	return nil

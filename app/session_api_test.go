@@ -109,12 +109,16 @@ func TestForgedTokens(t *testing.T) {
 		"none":                     sign(jwt.SigningMethodNone, claims, jwt.UnsafeAllowNoneSignatureType),
 		"another key":              sign(jwt.SigningMethodHS256, claims, []byte(strings.Repeat("k", 32))),
 		"no exp":                   sign(jwt.SigningMethodHS256, noExp, secret),
+		"right key, NUL in sid":    sign(jwt.SigningMethodHS256, jwt.MapClaims{"sid": "a\x00b", "iat": claims["iat"], "exp": claims["exp"]}, secret),
 		"garbage":                  "not.a.token",
 	}
 	for name, token := range forged {
 		t.Run(name, func(t *testing.T) {
 			r := s.client().do("GET", "/api/v1/account/me", nil, "Cookie", "auth_token="+token)
 			assertStatus(t, r, http.StatusUnauthorized, "unauthenticated")
+			if c := r.Cookie("auth_token"); c == nil || c.MaxAge >= 0 {
+				t.Errorf("cookie %v, want its removal (Max-Age=0)", c)
+			}
 		})
 	}
 	// The genuine token still works.
