@@ -733,3 +733,41 @@ func BenchmarkSend(b *testing.B) {
 		})
 	})
 }
+
+// TestRepliesRacingTheDeadlineLeaveNoGoroutineBehind: when a reply arrives just as
+// the sender stops waiting, watermill's reply listener (v1.5.1) blocks forever on a
+// second send unless someone drains its channel. Replies timed to land on the
+// deadline make that race happen often.
+func TestRepliesRacingTheDeadlineLeaveNoGoroutineBehind(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	const replyTimeout = 2 * time.Millisecond
+	b, err := New(Config{ReplyTimeout: replyTimeout}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = on(func(ctx context.Context, m Double) (Doubled, error) {
+		time.Sleep(time.Duration(m.N%3) * time.Millisecond) // before, at and after the deadline
+		return double(ctx, m)
+	})(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sender := NewSender[Double, Doubled](b)
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Go(func() {
+			got, err := sender.Send(t.Context(), Double{N: i})
+			if err == nil && got.N != 2*i {
+				t.Errorf("Double{%d} = %d", i, got.N)
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

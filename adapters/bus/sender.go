@@ -52,7 +52,7 @@ func (s *Sender[M, R]) Send(ctx context.Context, msg M) (R, error) {
 	wait, cancel := context.WithTimeout(ctx, s.bus.cfg.ReplyTimeout)
 	defer cancel()
 
-	rep, err := requestreply.SendWithReply[reply[R]](wait, s.bus.commands, s.op.backend, msg)
+	rep, err := s.sendAndWait(wait, msg)
 	if err == nil {
 		err = rep.Error
 	}
@@ -63,6 +63,33 @@ func (s *Sender[M, R]) Send(ctx context.Context, msg M) (R, error) {
 		return zero, e
 	}
 	return rep.HandlerResult.Result, nil
+}
+
+// sendAndWait is requestreply.SendWithReply without its goroutine leak (watermill
+// v1.5.1): the reply listener sends one more reply when it stops, into a channel of
+// one, so if the first reply landed just as the wait ended and nobody took it, the
+// listener blocks forever. Draining the channel until the listener closes it lets it
+// end.
+func (s *Sender[M, R]) sendAndWait(wait context.Context, msg M) (requestreply.Reply[reply[R]], error) {
+	replies, stop, err := requestreply.SendWithReplies[reply[R]](wait, s.bus.commands, s.op.backend, msg)
+	if err != nil {
+		stop()
+		return requestreply.Reply[reply[R]]{}, err
+	}
+	defer func() {
+		stop()
+		for range replies {
+		}
+	}()
+	select {
+	case <-wait.Done():
+		return requestreply.Reply[reply[R]]{}, wait.Err()
+	case rep, ok := <-replies:
+		if !ok {
+			return requestreply.Reply[reply[R]]{}, errors.New("bus: the reply listener stopped without a reply")
+		}
+		return rep, nil
+	}
 }
 
 // failed says why no reply came, in terms the caller can act on.
