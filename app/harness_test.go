@@ -40,7 +40,7 @@ type service struct {
 
 // testConfig is the shipped config.toml with test overrides: a throwaway database,
 // an ephemeral port and a cheap bcrypt cost.
-func testConfig(t *testing.T, env map[string]string) Config {
+func testConfig(t testing.TB, env map[string]string) Config {
 	t.Helper()
 	vars := map[string]string{
 		"APP_CONFIG":                        "../config.toml",
