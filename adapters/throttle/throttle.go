@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 
@@ -53,11 +54,11 @@ func (t *LoginThrottle) Begin(username, clientAddr string) (time.Duration, func(
 	defer t.mu.Unlock()
 	t.accounts.tidy(now)
 	t.addrs.tidy(now)
-	if wait := max(t.accounts.wait(username, now), t.addrs.wait(clientAddr, now)); wait > 0 {
+	if wait := max(t.accounts.wait(username, now), t.addrs.wait(addrKey(clientAddr), now)); wait > 0 {
 		return (wait + time.Second - 1).Truncate(time.Second), nil
 	}
 	account := t.accounts.claim(username, now)
-	addr := t.addrs.claim(clientAddr, now)
+	addr := t.addrs.claim(addrKey(clientAddr), now)
 
 	var once sync.Once
 	return 0, func(failed bool) {
@@ -69,6 +70,26 @@ func (t *LoginThrottle) Begin(username, clientAddr string) (time.Duration, func(
 			addr.end(failed, now)
 		})
 	}
+}
+
+// addrKey is the throttle key of a client address. An IPv6 client usually holds a
+// whole /64 and can pick a fresh address from it for every attempt, so IPv6
+// addresses count by their /64; IPv4 (mapped into IPv6 too) by the address.
+// Anything unparsable is its own key.
+func addrKey(clientAddr string) string {
+	a, err := netip.ParseAddr(clientAddr)
+	if err != nil {
+		return clientAddr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return clientAddr
+	}
+	return p.String()
 }
 
 // bucket is the token bucket of one key plus the attempts on it still in progress.

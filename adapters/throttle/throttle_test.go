@@ -224,3 +224,27 @@ func TestConcurrentFailuresStopAtTheLimit(t *testing.T) {
 		t.Errorf("%d attempts let through, want the limit of 3", n)
 	}
 }
+
+// An IPv6 client picks addresses from its /64 at will: they count as one address.
+// IPv4, mapped into IPv6 or not, counts per address.
+func TestIPv6CountsPerSlash64(t *testing.T) {
+	lt := throttle.NewLoginThrottle(2, 100, newClock().now)
+	fail(lt, "user1", "2001:db8:1:2::1")
+	fail(lt, "user2", "2001:db8:1:2:ffff::9")
+
+	if w := waitFor(lt, "user3", "2001:db8:1:2::abcd"); w <= 0 {
+		t.Errorf("another address of the same /64: wait %s, want > 0", w)
+	}
+	if w := waitFor(lt, "user3", "2001:db8:1:3::1"); w != 0 {
+		t.Errorf("the neighbouring /64: wait %s, want 0", w)
+	}
+
+	fail(lt, "user1", "192.0.2.1")
+	fail(lt, "user2", "::ffff:192.0.2.1")
+	if w := waitFor(lt, "user3", "192.0.2.1"); w <= 0 {
+		t.Errorf("IPv4 and its IPv6 mapping are one address: wait %s, want > 0", w)
+	}
+	if w := waitFor(lt, "user3", "192.0.2.2"); w != 0 {
+		t.Errorf("the next IPv4 address: wait %s, want 0", w)
+	}
+}
