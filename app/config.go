@@ -505,3 +505,30 @@ func (c *Config) settings() []setting {
 	}
 	return out
 }
+
+// otherEnv are the APP_ variables that are not settings but are read all the same.
+var otherEnv = []string{configFileEnv, superAdminPasswordEnv}
+
+// strayEnv returns the names of APP_ variables in environ ("NAME=value" pairs, as
+// os.Environ gives them) that name no setting: most likely a misspelled override,
+// which would otherwise leave the file's value in place without a word. They are
+// warned about rather than refused, since the prefix is generic enough for another
+// program's variable to share it.
+func strayEnv(environ []string) []string {
+	known := make(map[string]bool)
+	for _, s := range new(Config).settings() {
+		known[s.env] = true
+	}
+	for _, name := range otherEnv {
+		known[name] = true
+	}
+	var stray []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, envPrefix+"_") && !known[name] {
+			stray = append(stray, name)
+		}
+	}
+	slices.Sort(stray)
+	return stray
+}

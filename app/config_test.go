@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -529,5 +530,22 @@ func TestConfigRedactedHidesUnparsableURLs(t *testing.T) {
 	}
 	if got := redactURL(""); got != "" {
 		t.Errorf("empty URL became %q", got)
+	}
+}
+
+func TestStrayEnvironmentVariables(t *testing.T) {
+	environ := []string{
+		"APP_SESSION_TTL=15m",              // a setting
+		"APP_SESSION_TIMEOUT=5m",           // a typo of one
+		"APP_CONFIG=/etc/accounts.toml",    // read, not a setting
+		"APP_SUPERADMIN_PASSWORD=secret",   // read, not a setting
+		"APP_RATELIMIT_LOGIN_PER_MINUTE=3", // half a name
+		"HOME=/root",
+		"APPLICATION=x",
+		"APP_DATABASE_URL=postgres://db/x",
+	}
+	got := strayEnv(environ)
+	if want := []string{"APP_RATELIMIT_LOGIN_PER_MINUTE", "APP_SESSION_TIMEOUT"}; !slices.Equal(got, want) {
+		t.Errorf("stray = %v, want %v", got, want)
 	}
 }

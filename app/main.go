@@ -53,6 +53,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = logger.Sync() }()
+	for _, name := range strayEnv(os.Environ()) {
+		logger.Warn("environment variable names no setting; ignored", zap.String("name", name))
+	}
 
 	if err := command(cfg, logger, args[1:], stdin, stdout); err != nil {
 		var usageErr usageError

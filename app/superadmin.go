@@ -69,10 +69,13 @@ func createSuperAdmin(cfg Config, logger *zap.Logger, username, password string,
 	return nil
 }
 
+// superAdminPasswordEnv holds the new super admin's password for scripts.
+const superAdminPasswordEnv = "APP_SUPERADMIN_PASSWORD"
+
 // superAdminPassword reads APP_SUPERADMIN_PASSWORD, or else prompts without echo on
 // a terminal, or else reads one line from standard input (for scripts).
 func superAdminPassword(stdin io.Reader, stdout io.Writer) (string, error) {
-	if p, ok := os.LookupEnv("APP_SUPERADMIN_PASSWORD"); ok {
+	if p, ok := os.LookupEnv(superAdminPasswordEnv); ok {
 		return p, nil
 	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
