@@ -1,11 +1,13 @@
 package commands_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,10 +38,49 @@ func (s memState) clone() memState {
 	return memState{users: maps.Clone(s.users), sessions: maps.Clone(s.sessions)}
 }
 
-// memStore is an in-memory Store. InTx works on a copy of the maps and publishes it
-// only when fn succeeds; the unique username index is enforced by Users.Add. Values
-// are copied in and out, as a database would, so a handler cannot change stored state
-// except through the repositories.
+// apply writes onto s the rows a transaction changed from base to changed, and only
+// those, as a database commits a transaction's rows: writes others committed in the
+// meantime (a logout outside the transaction) stay.
+func (s memState) apply(base, changed memState) {
+	applyRows(s.users, base.users, changed.users)
+	applyRows(s.sessions, base.sessions, changed.sessions)
+}
+
+func applyRows[V comparable](dst, base, changed map[string]V) {
+	for id, v := range changed {
+		if old, ok := base[id]; !ok || old != v {
+			dst[id] = v
+		}
+	}
+	for id := range base {
+		if _, ok := changed[id]; !ok {
+			delete(dst, id)
+		}
+	}
+}
+
+// PostgreSQL keeps timestamps to the microsecond and hands them back in UTC; the fake
+// stores them so too, so that a command test cannot rely on more than that.
+func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func storedUser(u domain.User) domain.User {
+	u.CreatedAt, u.UpdatedAt = storedTime(u.CreatedAt), storedTime(u.UpdatedAt)
+	return u
+}
+
+func storedSession(sess domain.Session) domain.Session {
+	sess.CreatedAt = storedTime(sess.CreatedAt)
+	sess.ExpiresAt = storedTime(sess.ExpiresAt)
+	sess.AbsoluteExpiresAt = storedTime(sess.AbsoluteExpiresAt)
+	return sess
+}
+
+// memStore is an in-memory Store that passes the same contract suite as the
+// PostgreSQL store (TestMemStoreContract). InTx works on a copy of the maps and
+// applies the rows it changed only when fn succeeds; the unique username index and
+// the sessions' foreign key are enforced by the Add methods. Values are copied in
+// and out, as a database would, so a handler cannot change stored state except
+// through the repositories.
 type memStore struct {
 	txMu sync.Mutex // one transaction at a time, like row locks on one user
 	mu   sync.Mutex
@@ -66,17 +107,18 @@ func (s *memStore) InTx(ctx context.Context, fn func(context.Context, commands.R
 	s.txMu.Lock()
 	defer s.txMu.Unlock()
 	s.mu.Lock()
-	snapshot := s.st.clone()
+	base := s.st.clone()
 	s.mu.Unlock()
+	work := base.clone()
 
-	if err := fn(ctx, memTx{s: s, st: &snapshot}); err != nil {
+	if err := fn(ctx, memTx{s: s, st: &work}); err != nil {
 		s.mu.Lock()
 		s.rollbacks++
 		s.mu.Unlock()
 		return err
 	}
 	s.mu.Lock()
-	s.st = snapshot
+	s.st.apply(base, work)
 	s.commits++
 	s.mu.Unlock()
 	return nil
@@ -115,17 +157,19 @@ func (r memUsers) Add(_ context.Context, u *domain.User) error {
 			return fmt.Errorf("insert user: %w", domain.ErrUsernameTaken)
 		}
 	}
-	r.st.users[u.ID] = *u
+	r.st.users[u.ID] = storedUser(*u)
 	return nil
 }
 
+// Get folds the id to lower case: ids are uuids in PostgreSQL, where the letter case
+// of the hex digits does not count, and every stored id is lower case.
 func (r memUsers) Get(_ context.Context, id string) (*domain.User, error) {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	if err := r.s.failure("users.Get"); err != nil {
 		return nil, err
 	}
-	u, ok := r.st.users[id]
+	u, ok := r.st.users[strings.ToLower(id)]
 	if !ok {
 		return nil, fmt.Errorf("user %s: %w", id, domain.ErrNotFound)
 	}
@@ -156,10 +200,15 @@ func (r memUsers) Update(_ context.Context, u *domain.User) error {
 	if !r.tx {
 		return errOutsideTx
 	}
-	if _, ok := r.st.users[u.ID]; !ok {
+	stored, ok := r.st.users[u.ID]
+	if !ok {
 		return fmt.Errorf("user %s: %w", u.ID, domain.ErrNotFound)
 	}
-	r.st.users[u.ID] = *u
+	// Like the PostgreSQL store, only what can change after creation is written; id,
+	// username and created_at stay as added.
+	stored.PasswordHash, stored.Role, stored.IsActive = u.PasswordHash, u.Role, u.IsActive
+	stored.UpdatedAt = u.UpdatedAt
+	r.st.users[u.ID] = storedUser(stored)
 	return nil
 }
 
@@ -178,7 +227,11 @@ func (r memSessions) Add(_ context.Context, sess *domain.Session) error {
 	if _, ok := r.st.sessions[sess.ID]; ok {
 		return fmt.Errorf("fake store: duplicate session %s", sess.ID)
 	}
-	r.st.sessions[sess.ID] = *sess
+	// The foreign key: a session always has its user.
+	if _, ok := r.st.users[sess.UserID]; !ok {
+		return fmt.Errorf("fake store: session %s of missing user %s", sess.ID, sess.UserID)
+	}
+	r.st.sessions[sess.ID] = storedSession(*sess)
 	return nil
 }
 
@@ -210,7 +263,7 @@ func (r memSessions) Extend(_ context.Context, id string, expiresAt time.Time) e
 		return nil
 	}
 	sess.ExpiresAt = expiresAt
-	r.st.sessions[id] = sess
+	r.st.sessions[id] = storedSession(sess)
 	return nil
 }
 
@@ -247,17 +300,25 @@ func (r memSessions) DeleteExpired(_ context.Context, now time.Time, limit int) 
 	if err := r.s.failure("sessions.DeleteExpired"); err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, id := range slices.Sorted(maps.Keys(r.st.sessions)) {
-		if n == limit {
-			break
-		}
-		if sess := r.st.sessions[id]; sess.Expired(now) {
-			delete(r.st.sessions, id)
-			n++
+	if limit < 0 {
+		return 0, fmt.Errorf("fake store: negative limit %d", limit)
+	}
+	// Oldest expiry first, as the PostgreSQL store does; ids break ties so that runs
+	// repeat.
+	var expired []domain.Session
+	for _, sess := range r.st.sessions {
+		if sess.Expired(now) {
+			expired = append(expired, sess)
 		}
 	}
-	return n, nil
+	slices.SortFunc(expired, func(a, b domain.Session) int {
+		return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), cmp.Compare(a.ID, b.ID))
+	})
+	expired = expired[:min(limit, len(expired))]
+	for _, sess := range expired {
+		delete(r.st.sessions, sess.ID)
+	}
+	return len(expired), nil
 }
 
 // Test helpers that read and seed committed state directly.

@@ -7,10 +7,16 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-// Users persists users. Lookups that find nothing return an error matching
-// domain.ErrNotFound; Add returns one matching domain.ErrUsernameTaken when the
-// username exists. Inside a transaction, Get locks the row until commit so that
-// concurrent changes to one user are applied one after the other.
+// Users persists users. Lookups that find nothing, malformed ids included, return an
+// error matching domain.ErrNotFound; the letter case of an id does not count, that of
+// a username does. Add returns an error matching domain.ErrUsernameTaken when the
+// username exists. Update writes only what can change after creation: id, username
+// and created_at stay as added. Timestamps come back in UTC, to the microsecond.
+// Inside a transaction, Get locks the row until commit so that concurrent changes to
+// one user are applied one after the other.
+//
+// commandstest.StoreContract is this contract, and that of Sessions and Store, as a
+// test suite.
 type Users interface {
 	Add(ctx context.Context, u *domain.User) error
 	Get(ctx context.Context, id string) (*domain.User, error)
@@ -20,6 +26,7 @@ type Users interface {
 
 // Sessions persists sessions.
 type Sessions interface {
+	// Add fails when the session's user does not exist.
 	Add(ctx context.Context, s *domain.Session) error
 	// GetWithUser returns the session and its user in one round trip: it runs on every
 	// authenticated request. Not found: domain.ErrNotFound.
@@ -31,8 +38,8 @@ type Sessions interface {
 	// DeleteByUser ends every session of a user except the one named by keep ("" keeps
 	// none).
 	DeleteByUser(ctx context.Context, userID, keep string) error
-	// DeleteExpired deletes at most limit sessions that expired at or before now and
-	// returns how many it deleted.
+	// DeleteExpired deletes at most limit sessions that expired at or before now,
+	// oldest expiry first, and returns how many it deleted.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
@@ -46,9 +53,10 @@ type Repositories interface {
 type Store interface {
 	Repositories
 	// InTx runs fn in one database transaction: committed when fn returns nil, rolled
-	// back otherwise. Every change to a user, and every write that depends on what was
-	// read about the user, goes through one InTx call, so it is written whole or not at
-	// all. Single-statement session writes (logout, refresh, purge) need none.
+	// back otherwise, and fn's error returned unchanged. Every change to a user, and
+	// every write that depends on what was read about the user, goes through one InTx
+	// call, so it is written whole or not at all. Single-statement session writes
+	// (logout, refresh, purge) need none.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Repositories) error) error
 }
 

@@ -1,0 +1,558 @@
+package commandstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
+)
+
+// StoreContract runs, as parallel subtests, the behaviour of commands.Store,
+// commands.Users and commands.Sessions that commands rely on. newStore returns an
+// empty store of its own for each subtest.
+//
+// Every user write, and every DeleteByUser, goes through InTx, as in the commands
+// themselves: an implementation may refuse them outside a transaction. Other session
+// writes are single statements the interface allows on their own.
+func StoreContract(t *testing.T, newStore func(t *testing.T) commands.Store) {
+	t.Helper()
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, commands.Store)
+	}{
+		{"UsersRoundTrip", testUsersRoundTrip},
+		{"UsersNotFound", testUsersNotFound},
+		{"UsernamesAreUniqueAndCaseSensitive", testUsernamesUnique},
+		{"UserIDsAreUnique", testUserIDsUnique},
+		{"UpdateKeepsWhatNeverChanges", testUpdateKeepsWhatNeverChanges},
+		{"InTxCommitsOnNil", testInTxCommits},
+		{"InTxRollsBackOnError", testInTxRollsBack},
+		{"WritesOutsideATxAreNotPartOfIt", testWritesOutsideTx},
+		{"SessionsRoundTrip", testSessionsRoundTrip},
+		{"SessionNeedsItsUser", testSessionNeedsUser},
+		{"SessionIDsAreUnique", testSessionIDsUnique},
+		{"ExtendSession", testExtend},
+		{"DeleteSession", testDelete},
+		{"DeleteSessionsByUser", testDeleteByUser},
+		{"DeleteExpiredSessions", testDeleteExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newStore(t))
+		})
+	}
+}
+
+// errStop is what a transaction's function returns to have it rolled back.
+var errStop = errors.New("commandstest: stop")
+
+func testUsersRoundTrip(t *testing.T, store commands.Store) {
+	// Nanoseconds and another zone go in; microseconds in UTC come back, the
+	// precision PostgreSQL keeps.
+	paris := time.FixedZone("CET", 3600)
+	u := &domain.User{
+		// Hex letters, so that the upper-case lookup below differs from the id.
+		ID:           "0190abcd-ef01-7abc-8def-0123456789ab",
+		Username:     "Alice",
+		PasswordHash: "hash-1",
+		Role:         domain.RoleAdmin,
+		IsActive:     true,
+		CreatedAt:    time.Date(2026, 11, 24, 9, 30, 0, 123456789, paris),
+		UpdatedAt:    time.Date(2026, 11, 24, 9, 31, 0, 999999999, paris),
+	}
+	addUsers(t, store, u)
+	want := *u
+	want.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
+	want.UpdatedAt = u.UpdatedAt.UTC().Truncate(time.Microsecond)
+
+	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
+		got, err := repos.Users().Get(ctx, u.ID)
+		assertUser(t, "Get", got, err, &want)
+		// Ids in paths come in any letter case; the stored one is lower case.
+		got, err = repos.Users().Get(ctx, strings.ToUpper(u.ID))
+		assertUser(t, "Get in upper case", got, err, &want)
+		got, err = repos.Users().GetByUsername(ctx, "Alice")
+		assertUser(t, "GetByUsername", got, err, &want)
+	})
+}
+
+func testUsersNotFound(t *testing.T, store commands.Store) {
+	addUsers(t, store, newUser(1, "alice"))
+
+	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
+		for name, id := range map[string]string{
+			"missing id": userID(404),
+			// Not a uuid at all: still simply not found, not a database error.
+			"malformed id":   "not-a-uuid",
+			"empty id":       "",
+			"urn: form":      "urn:uuid:" + userID(1),
+			"braced form":    "{" + userID(1) + "}",
+			"trailing space": userID(1) + " ",
+		} {
+			_, err := repos.Users().Get(ctx, id)
+			wantNotFound(t, "Get, "+name, err)
+		}
+		_, err := repos.Users().GetByUsername(ctx, "nobody")
+		wantNotFound(t, "GetByUsername", err)
+		_, _, err = repos.Sessions().GetWithUser(ctx, "no-such-session")
+		wantNotFound(t, "GetWithUser", err)
+	})
+
+	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
+		return tx.Users().Update(ctx, newUser(404, "nobody"))
+	})
+	wantNotFound(t, "Update of a missing user", err)
+}
+
+func testUsernamesUnique(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	addUsers(t, store, newUser(1, "Alice"), newUser(2, "alice")) // case counts
+
+	err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
+		return tx.Users().Add(ctx, newUser(3, "alice"))
+	})
+	if !errors.Is(err, domain.ErrUsernameTaken) {
+		t.Fatalf("Add of a taken username: got %v, want username taken", err)
+	}
+	_, err = store.Users().Get(ctx, userID(3))
+	wantNotFound(t, "Get of the refused user", err)
+	_, err = store.Users().GetByUsername(ctx, "ALICE")
+	wantNotFound(t, "GetByUsername(ALICE)", err)
+	got, err := store.Users().GetByUsername(ctx, "alice")
+	if err != nil || got.ID != userID(2) {
+		t.Fatalf("GetByUsername(alice) = %+v, %v; want user %s", got, err, userID(2))
+	}
+}
+
+// An id clash is a bug, not a taken username: a client must not be told to pick
+// another name.
+func testUserIDsUnique(t *testing.T, store commands.Store) {
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+
+	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
+		return tx.Users().Add(ctx, newUser(1, "bob"))
+	})
+	if err == nil || errors.Is(err, domain.ErrUsernameTaken) {
+		t.Fatalf("Add of a taken id: got %v, want an error other than username taken", err)
+	}
+	got, err := store.Users().Get(t.Context(), alice.ID)
+	assertUser(t, "Get after the refused Add", got, err, alice)
+}
+
+func testUpdateKeepsWhatNeverChanges(t *testing.T, store commands.Store) {
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+
+	want := *alice
+	want.PasswordHash = "hash-2"
+	want.Role = domain.RoleAdmin
+	want.IsActive = false
+	want.UpdatedAt = at(45)
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		u, err := tx.Users().Get(ctx, alice.ID)
+		if err != nil {
+			return err
+		}
+		u.SetPasswordHash("hash-2", at(45))
+		u.SetRole(domain.RoleAdmin, at(45))
+		u.SetActive(false, at(45).Add(789*time.Nanosecond).In(time.FixedZone("X", -7200)))
+		// No use case changes these; a store that wrote them would let a buggy one
+		// rename a user past the unique index's back.
+		u.Username = "mallory"
+		u.CreatedAt = at(50)
+		return tx.Users().Update(ctx, u)
+	})
+	got, err := store.Users().Get(t.Context(), alice.ID)
+	assertUser(t, "Get after Update", got, err, &want)
+	_, err = store.Users().GetByUsername(t.Context(), "mallory")
+	wantNotFound(t, "GetByUsername of the name Update left out", err)
+}
+
+func testInTxCommits(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	a1 := newSession("a1", alice.ID, 0)
+
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		if err := tx.Users().Add(ctx, alice); err != nil {
+			return err
+		}
+		if err := tx.Sessions().Add(ctx, a1); err != nil {
+			return err
+		}
+		// The transaction sees its own writes; nobody else does before the commit.
+		u, err := tx.Users().Get(ctx, alice.ID)
+		assertUser(t, "Get inside the transaction", u, err, alice)
+		_, err = store.Users().Get(ctx, alice.ID)
+		wantNotFound(t, "Get of an uncommitted user outside the transaction", err)
+		return nil
+	})
+
+	got, err := store.Users().Get(ctx, alice.ID)
+	assertUser(t, "Get after commit", got, err, alice)
+	assertSessions(t, store, map[string]bool{"a1": true})
+}
+
+// Everything fn wrote is undone, whatever repository wrote it: a command that fails
+// halfway must leave no half-done change behind.
+func testInTxRollsBack(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+
+	err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
+		if err := tx.Users().Add(ctx, newUser(2, "bob")); err != nil {
+			return err
+		}
+		if err := tx.Sessions().Add(ctx, newSession("b1", userID(2), 2)); err != nil {
+			return err
+		}
+		u, err := tx.Users().Get(ctx, alice.ID)
+		if err != nil {
+			return err
+		}
+		u.SetRole(domain.RoleSuperAdmin, at(9))
+		if err := tx.Users().Update(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.Sessions().Delete(ctx, "a1"); err != nil {
+			return err
+		}
+		if err := tx.Sessions().DeleteByUser(ctx, alice.ID, ""); err != nil {
+			return err
+		}
+		return errStop
+	})
+	// fn's error is already what the caller must see (a domain error, usually): it
+	// comes back unwrapped.
+	if !errors.Is(err, errStop) || err.Error() != errStop.Error() {
+		t.Fatalf("InTx returned %v, want fn's own error unchanged", err)
+	}
+	_, err = store.Users().Get(ctx, userID(2))
+	wantNotFound(t, "user added in the rolled-back transaction", err)
+	got, err := store.Users().Get(ctx, alice.ID)
+	assertUser(t, "user updated in the rolled-back transaction", got, err, alice)
+	assertSessions(t, store, map[string]bool{"a1": true, "a2": true, "b1": false})
+}
+
+// A logout while another request's transaction is open is its own write: the other
+// transaction's commit must not bring the session back, nor its rollback undo the
+// logout.
+func testWritesOutsideTx(t *testing.T, store commands.Store) {
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		if err := tx.Users().Add(ctx, newUser(2, "bob")); err != nil {
+			return err
+		}
+		if err := store.Sessions().Delete(ctx, "a1"); err != nil {
+			return err
+		}
+		return store.Sessions().Add(ctx, newSession("a3", alice.ID, 2))
+	})
+	assertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": true})
+
+	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
+		if err := store.Sessions().Delete(ctx, "a2"); err != nil {
+			return err
+		}
+		return errStop
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("InTx returned %v, want %v", err, errStop)
+	}
+	assertSessions(t, store, map[string]bool{"a2": false, "a3": true})
+}
+
+func testSessionsRoundTrip(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+
+	// Nanoseconds and another zone go in; microseconds in UTC come back.
+	zone := time.FixedZone("X", 5*3600)
+	a1 := &domain.Session{
+		ID:                "a1",
+		UserID:            alice.ID,
+		CreatedAt:         at(0).Add(789 * time.Nanosecond).In(zone),
+		ExpiresAt:         at(30).Add(999 * time.Nanosecond).In(zone),
+		AbsoluteExpiresAt: at(59).In(zone),
+	}
+	addSessions(t, store, a1)
+	// Login adds its session in the transaction that checked the user.
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		return tx.Sessions().Add(ctx, newSession("a2", alice.ID, 1))
+	})
+
+	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
+		s, u, err := repos.Sessions().GetWithUser(ctx, "a1")
+		assertSession(t, "GetWithUser(a1)", s, err, newSession("a1", alice.ID, 0))
+		assertUser(t, "GetWithUser(a1)'s user", u, err, alice)
+		s, _, err = repos.Sessions().GetWithUser(ctx, "a2")
+		assertSession(t, "GetWithUser(a2)", s, err, newSession("a2", alice.ID, 1))
+	})
+
+	// The user comes as it is now, not as it was when the session began: an
+	// inactivated user's session must stop working at once.
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		u, err := tx.Users().Get(ctx, alice.ID)
+		if err != nil {
+			return err
+		}
+		u.SetActive(false, at(5))
+		return tx.Users().Update(ctx, u)
+	})
+	_, u, err := store.Sessions().GetWithUser(ctx, "a1")
+	if err != nil || u.IsActive {
+		t.Fatalf("GetWithUser after inactivation: user %+v, %v; want it inactive", u, err)
+	}
+}
+
+func testSessionNeedsUser(t *testing.T, store commands.Store) {
+	if err := store.Sessions().Add(t.Context(), newSession("s1", userID(404), 0)); err == nil {
+		t.Fatal("Add of a session of a missing user succeeded")
+	}
+	assertSessions(t, store, map[string]bool{"s1": false})
+}
+
+func testSessionIDsUnique(t *testing.T, store commands.Store) {
+	alice, bob := newUser(1, "alice"), newUser(2, "bob")
+	addUsers(t, store, alice, bob)
+	addSessions(t, store, newSession("s1", alice.ID, 0))
+
+	if err := store.Sessions().Add(t.Context(), newSession("s1", bob.ID, 5)); err == nil {
+		t.Fatal("Add of a taken session id succeeded")
+	}
+	s, u, err := store.Sessions().GetWithUser(t.Context(), "s1")
+	assertSession(t, "GetWithUser after the refused Add", s, err, newSession("s1", alice.ID, 0))
+	assertUser(t, "GetWithUser's user after the refused Add", u, err, alice)
+}
+
+func testExtend(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+
+	if err := store.Sessions().Extend(ctx, "a1", at(50).Add(999*time.Nanosecond).In(time.FixedZone("X", -7200))); err != nil {
+		t.Fatalf("Extend: %v", err)
+	}
+	want := newSession("a1", alice.ID, 0)
+	want.ExpiresAt = at(50)
+	s, _, err := store.Sessions().GetWithUser(ctx, "a1")
+	assertSession(t, "GetWithUser after Extend", s, err, want)
+	s, _, err = store.Sessions().GetWithUser(ctx, "a2")
+	assertSession(t, "the other session after Extend", s, err, newSession("a2", alice.ID, 1))
+
+	// A session ended concurrently (a logout) is no error: the next request finds
+	// it gone.
+	if err := store.Sessions().Extend(ctx, "gone", at(50)); err != nil {
+		t.Fatalf("Extend of a missing session: %v", err)
+	}
+	assertSessions(t, store, map[string]bool{"gone": false})
+}
+
+func testDelete(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+
+	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	// Logging out twice is not an error.
+	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
+		t.Fatalf("Delete of a missing session: %v", err)
+	}
+	assertSessions(t, store, map[string]bool{"a1": false, "a2": true})
+
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		return tx.Sessions().Delete(ctx, "a2")
+	})
+	assertSessions(t, store, map[string]bool{"a2": false})
+}
+
+func testDeleteByUser(t *testing.T, store commands.Store) {
+	alice, bob, carol := newUser(1, "alice"), newUser(2, "bob"), newUser(3, "carol")
+	addUsers(t, store, alice, bob, carol)
+	addSessions(t, store,
+		newSession("a1", alice.ID, 0),
+		newSession("a2", alice.ID, 1),
+		newSession("a3", alice.ID, 2),
+		newSession("b1", bob.ID, 3),
+	)
+	deleteByUser := func(userID, keep string) {
+		t.Helper()
+		inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+			return tx.Sessions().DeleteByUser(ctx, userID, keep)
+		})
+	}
+
+	deleteByUser(alice.ID, "a2")
+	assertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true})
+
+	// keep names another user's session: it protects nothing of alice's, and bob's
+	// session is not alice's to end anyway.
+	deleteByUser(alice.ID, "b1")
+	assertSessions(t, store, map[string]bool{"a2": false, "b1": true})
+
+	deleteByUser(bob.ID, "")
+	assertSessions(t, store, map[string]bool{"b1": false})
+
+	deleteByUser(carol.ID, "") // no sessions at all
+	deleteByUser(userID(404), "")
+}
+
+func testDeleteExpired(t *testing.T, store commands.Store) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	// s4..s0 expire at minutes 30..34: the id order is the reverse of the expiry
+	// order, so a store that took ids in order would show.
+	for i := range 5 {
+		addSessions(t, store, newSession(fmt.Sprint("s", 4-i), alice.ID, i))
+	}
+
+	// At minute 33, s4..s1 have expired (expiry is inclusive); the limit takes the
+	// oldest first, so that a backlog drains in order.
+	deleteExpired := func(limit, want int) {
+		t.Helper()
+		n, err := store.Sessions().DeleteExpired(ctx, at(33), limit)
+		if err != nil || n != want {
+			t.Fatalf("DeleteExpired(at 33, limit %d) = %d, %v; want %d", limit, n, err, want)
+		}
+	}
+	deleteExpired(2, 2)
+	assertSessions(t, store, map[string]bool{"s4": false, "s3": false, "s2": true, "s1": true, "s0": true})
+	deleteExpired(100, 2)
+	assertSessions(t, store, map[string]bool{"s2": false, "s1": false, "s0": true})
+	deleteExpired(100, 0)
+	assertSessions(t, store, map[string]bool{"s0": true})
+}
+
+// ---- Helpers --------------------------------------------------------------------
+
+// userID returns a valid UUIDv7 whose order follows n: stores may keep ids as uuids.
+func userID(n int) string {
+	return fmt.Sprintf("01900000-0000-7000-8000-%012d", n)
+}
+
+// at is a fixed instant with microseconds, the precision PostgreSQL keeps.
+func at(minute int) time.Time {
+	return time.Date(2026, 11, 24, 8, minute, 0, 123456000, time.UTC)
+}
+
+func newUser(n int, username string) *domain.User {
+	return domain.NewUser(userID(n), username, "hash-"+username, domain.RoleUser, at(0))
+}
+
+// newSession returns a session begun at minute, idle until minute+30.
+func newSession(id, userID string, minute int) *domain.Session {
+	return &domain.Session{
+		ID:                id,
+		UserID:            userID,
+		CreatedAt:         at(minute),
+		ExpiresAt:         at(minute + 30),
+		AbsoluteExpiresAt: at(minute + 59),
+	}
+}
+
+// inTx runs fn in a transaction that must commit.
+func inTx(t *testing.T, store commands.Store, fn func(context.Context, commands.Repositories) error) {
+	t.Helper()
+	if err := store.InTx(t.Context(), fn); err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+}
+
+// addUsers adds users in one transaction: user writes belong in one.
+func addUsers(t *testing.T, store commands.Store, users ...*domain.User) {
+	t.Helper()
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		for _, u := range users {
+			if err := tx.Users().Add(ctx, u); err != nil {
+				return fmt.Errorf("add user %s: %w", u.Username, err)
+			}
+		}
+		return nil
+	})
+}
+
+// addSessions adds sessions outside any transaction, as the interface allows.
+func addSessions(t *testing.T, store commands.Store, sessions ...*domain.Session) {
+	t.Helper()
+	for _, s := range sessions {
+		if err := store.Sessions().Add(t.Context(), s); err != nil {
+			t.Fatalf("add session %s: %v", s.ID, err)
+		}
+	}
+}
+
+// forEachRepositories runs check on the store's own repositories and on those of a
+// transaction: reads must answer alike in both, though only the latter lock rows.
+func forEachRepositories(t *testing.T, store commands.Store, check func(*testing.T, context.Context, commands.Repositories)) {
+	t.Helper()
+	t.Run("outside a transaction", func(t *testing.T) {
+		check(t, t.Context(), store)
+	})
+	t.Run("inside a transaction", func(t *testing.T) {
+		inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+			check(t, ctx, tx)
+			return nil
+		})
+	})
+}
+
+func wantNotFound(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("%s: got %v, want not found", what, err)
+	}
+}
+
+// assertUser checks a read's result. DeepEqual also checks that timestamps are in
+// UTC: a time in another zone, even at the same instant, differs.
+func assertUser(t *testing.T, what string, got *domain.User, err error, want *domain.User) {
+	t.Helper()
+	switch {
+	case err != nil:
+		t.Errorf("%s: %v", what, err)
+	case !reflect.DeepEqual(got, want):
+		t.Errorf("%s: user =\n %+v\nwant\n %+v", what, got, want)
+	}
+}
+
+func assertSession(t *testing.T, what string, got *domain.Session, err error, want *domain.Session) {
+	t.Helper()
+	switch {
+	case err != nil:
+		t.Errorf("%s: %v", what, err)
+	case !reflect.DeepEqual(got, want):
+		t.Errorf("%s: session =\n %+v\nwant\n %+v", what, got, want)
+	}
+}
+
+// assertSessions checks which sessions exist (true) and which do not (false).
+func assertSessions(t *testing.T, store commands.Store, want map[string]bool) {
+	t.Helper()
+	for id, exists := range want {
+		_, _, err := store.Sessions().GetWithUser(t.Context(), id)
+		switch {
+		case exists && err != nil:
+			t.Errorf("session %s: %v, want it to exist", id, err)
+		case !exists && !errors.Is(err, domain.ErrNotFound):
+			t.Errorf("session %s: got %v, want not found", id, err)
+		}
+	}
+}
