@@ -447,8 +447,16 @@ func (h *fakeHasher) Verify(_ context.Context, hash, password string) (bool, err
 	if err != nil {
 		return false, err
 	}
+	hash = strings.TrimPrefix(hash, oldHashPrefix)
 	return hash != "" && hash == hashOf(password), nil
 }
+
+// Outdated: a hash the fake made with "older settings" carries the prefix "old:".
+func (h *fakeHasher) Outdated(hash string) bool {
+	return strings.HasPrefix(hash, oldHashPrefix)
+}
+
+const oldHashPrefix = "old:"
 
 func hashOf(password string) string { return "h:" + password }
 

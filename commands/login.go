@@ -79,10 +79,11 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	if err != nil {
 		return LoginResult{}, err
 	}
+	renewed := h.renewedHash(ctx, u.PasswordHash, cmd.Password)
 	now := h.clock.Now()
 	s := h.policy.NewSession(id, u.ID, now)
 	if err := h.store.InTx(ctx, func(ctx context.Context, tx Repositories) error {
-		return addSession(ctx, tx, s, u.PasswordHash)
+		return addSession(ctx, tx, s, u.PasswordHash, renewed)
 	}); err != nil {
 		return LoginResult{}, err
 	}
@@ -93,11 +94,27 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	return LoginResult{Token: token, ExpiresAt: s.ExpiresAt}, nil
 }
 
+// renewedHash is a fresh hash of the password just proved when the stored one was
+// made with other settings (bcrypt_cost was changed since), so that stored hashes
+// follow the configuration as users log in; "" when there is nothing to renew. It
+// is best effort: a login never fails because the renewal could not be hashed.
+func (h LoginHandler) renewedHash(ctx context.Context, stored, password string) string {
+	if !h.hasher.Outdated(stored) {
+		return ""
+	}
+	fresh, err := h.hasher.Hash(ctx, password)
+	if err != nil {
+		return ""
+	}
+	return fresh
+}
+
 // addSession stores s once the password checked against verifiedHash is still the
 // user's and the user still active, holding the user's row lock. The hash takes
 // time to check: a password change, reset or inactivation committed meanwhile ends
-// every session, and must end this one too rather than let it in after them.
-func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifiedHash string) error {
+// every session, and must end this one too rather than let it in after them. A
+// renewed hash, if any, replaces the verified one in the same transaction.
+func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifiedHash, renewed string) error {
 	u, err := tx.Users().Get(ctx, s.UserID)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
@@ -108,6 +125,12 @@ func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifie
 		return domain.ErrInvalidCredentials
 	case !u.IsActive:
 		return domain.ErrAccountInactive
+	}
+	if renewed != "" {
+		u.RenewPasswordHash(renewed)
+		if err := tx.Users().Update(ctx, u); err != nil {
+			return err
+		}
 	}
 	return tx.Sessions().Add(ctx, s)
 }

@@ -288,3 +288,51 @@ func TestLoginLosesToAConcurrentChange(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginRenewsAnOutdatedHash: after bcrypt_cost changes, each user's stored hash
+// is renewed at their next login, in the login's transaction. The password did not
+// change, so updated_at stays and no other session ends.
+func TestLoginRenewsAnOutdatedHash(t *testing.T) {
+	e := newEnv(t)
+	u := e.store.user(t, idCarol)
+	u.PasswordHash = oldHashPrefix + hashOf(passwordOf("carol.user"))
+	e.store.putUser(u)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+	_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	wantCode(t, err, "")
+	want := seededUser(t, idCarol)
+	if got := e.store.user(t, idCarol); got != want {
+		t.Errorf("stored %+v, want the seeded user with a fresh hash %+v", got, want)
+	}
+	e.assertSessions(t, idCarol, idCarol+"-s1", idCarol+"-s2", "sess-0001")
+	e.assertOtherSessionsIntact(t, idCarol)
+
+	// Renewed once: the next login finds nothing to renew.
+	_, err = h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+	wantCode(t, err, "")
+	if e.hasher.hashCalls != 1 {
+		t.Errorf("hashed %d times over two logins, want 1", e.hasher.hashCalls)
+	}
+}
+
+// TestLoginSucceedsWhenTheRenewalCannotBeHashed: renewing is best effort.
+func TestLoginSucceedsWhenTheRenewalCannotBeHashed(t *testing.T) {
+	e := newEnv(t)
+	u := e.store.user(t, idCarol)
+	u.PasswordHash = oldHashPrefix + hashOf(passwordOf("carol.user"))
+	e.store.putUser(u)
+	e.hasher.hashErr = domain.Unavailable("Password hashing is saturated.", time.Second)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+	res, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	wantCode(t, err, "")
+	if res.Token == "" {
+		t.Error("no token")
+	}
+	if got := e.store.user(t, idCarol); got != u {
+		t.Errorf("stored %+v, want it untouched %+v", got, u)
+	}
+}

@@ -69,6 +69,10 @@ type PasswordHasher interface {
 	// costs as much as a real comparison, so that an unknown username takes as long to
 	// refuse as a wrong password.
 	Verify(ctx context.Context, hash, password string) (bool, error)
+	// Outdated reports whether hash was made with other settings than the current
+	// ones (another bcrypt cost), so that a login that has just proved the password
+	// can store a fresh hash of it.
+	Outdated(hash string) bool
 }
 
 // Tokens turns a session id into the signed token held by the cookie, and back.

@@ -34,6 +34,12 @@ func (u *User) SetPasswordHash(hash string, now time.Time) {
 	u.touch(now)
 }
 
+// RenewPasswordHash stores a fresh hash of the same password, made with the current
+// hashing settings. The password did not change, so neither does UpdatedAt.
+func (u *User) RenewPasswordHash(hash string) {
+	u.PasswordHash = hash
+}
+
 // SetActive makes the user active or inactive (soft delete) and reports whether
 // anything changed: repeating a request changes nothing and emits nothing.
 func (u *User) SetActive(active bool, now time.Time) bool {

@@ -99,6 +99,16 @@ func TestUserSetPasswordHashAlwaysTouches(t *testing.T) {
 	}
 }
 
+// Renewing the hash of the same password is no change anyone asked for.
+func TestUserRenewPasswordHashDoesNotTouch(t *testing.T) {
+	u := domain.NewUser("id", "username", "old", domain.RoleUser, created)
+	u.RenewPasswordHash("renewed")
+	if u.PasswordHash != "renewed" {
+		t.Errorf("PasswordHash = %q, want renewed", u.PasswordHash)
+	}
+	assertUpdatedAt(t, u, created)
+}
+
 func assertUpdatedAt(t *testing.T, u *domain.User, want time.Time) {
 	t.Helper()
 	if !u.UpdatedAt.Equal(want) {

@@ -28,7 +28,8 @@ type Config struct {
 	// Pepper keys the HMAC pre-hash. Changing it invalidates every stored hash.
 	Pepper []byte
 	// Cost is bcrypt's work factor. Raising it by one doubles the time of every login;
-	// hashes made at an older cost still verify.
+	// hashes made at an older cost still verify, and Outdated tells them apart so
+	// that a login can renew them.
 	Cost int
 	// Concurrency is how many hashes may run at once, typically the number of CPUs.
 	Concurrency int
@@ -124,6 +125,13 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 		_ = h.compare(h.dummy, pre)
 		return false, nil
 	}
+}
+
+// Outdated reports whether hash is a bcrypt hash of another cost than the
+// configured one. Anything bcrypt cannot read is not renewed: it never verifies.
+func (h *Hasher) Outdated(hash string) bool {
+	cost, err := bcrypt.Cost([]byte(hash))
+	return err == nil && cost != h.cost
 }
 
 // prehash maps a password of any length to 64 ASCII bytes, within bcrypt's 72.

@@ -106,3 +106,25 @@ func TestUnknownUserCostsOneFullComparison(t *testing.T) {
 		}
 	}
 }
+
+// A hash made at another cost is outdated; the configured cost, or anything that is
+// not a bcrypt hash (it never verifies anyway), is not.
+func TestOutdated(t *testing.T) {
+	h := newOneSlotHasher(t, time.Second)
+	current, err := h.Hash(t.Context(), "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	older, err := bcrypt.GenerateFromPassword(h.prehash("correct horse"), h.cost+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for hash, want := range map[string]bool{current: false, string(older): true, "": false, "not a hash": false} {
+		if got := h.Outdated(hash); got != want {
+			t.Errorf("Outdated(%.12q…) = %v, want %v", hash, got, want)
+		}
+	}
+	if ok, err := h.Verify(t.Context(), string(older), "correct horse"); !ok || err != nil {
+		t.Errorf("an outdated hash must still verify: %v, %v", ok, err)
+	}
+}
