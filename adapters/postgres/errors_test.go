@@ -8,6 +8,7 @@ import (
 
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
+	"github.com/example/accounts/commands/commandstest"
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/queries"
 )
@@ -50,10 +51,12 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 	store, reader := postgres.NewStore(db), postgres.NewUserReader(db)
 
 	for name, call := range map[string]func() error{
-		"Ping":         func() error { return postgres.Ping(ctx, db) },
-		"Users.Get":    func() error { _, err := store.Users().Get(ctx, "01900000-0000-7000-8000-000000000001"); return err },
-		"Sessions.Add": func() error { return store.Sessions().Add(ctx, newSession("s", userID(1), 0)) },
-		"InTx":         func() error { return store.InTx(ctx, nil) },
+		"Ping":      func() error { return postgres.Ping(ctx, db) },
+		"Users.Get": func() error { _, err := store.Users().Get(ctx, "01900000-0000-7000-8000-000000000001"); return err },
+		"Sessions.Add": func() error {
+			return store.Sessions().Add(ctx, commandstest.NewSession("s", commandstest.UserID(1), 0))
+		},
+		"InTx": func() error { return store.InTx(ctx, nil) },
 		"UserReader.Users": func() error {
 			_, _, err := reader.Users(ctx, queries.ListUsers{Limit: 1, SortField: queries.SortByUsername})
 			return err
@@ -71,7 +74,7 @@ func TestCancelledContextPassesThrough(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 
-	_, err := store.Users().Get(ctx, userID(1))
+	_, err := store.Users().Get(ctx, commandstest.UserID(1))
 	if !errors.Is(err, context.Canceled) || errors.Is(err, domain.ErrUnavailable) {
 		t.Fatalf("got %v, want the cancellation", err)
 	}

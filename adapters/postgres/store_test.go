@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
 	"github.com/example/accounts/commands"
+	"github.com/example/accounts/commands/commandstest"
 	"github.com/example/accounts/domain"
 )
 
@@ -31,17 +31,17 @@ func TestTxOf(t *testing.T) {
 		if !ok {
 			t.Fatal("TxOf: not a transaction")
 		}
-		n, err := bunTx.NewSelect().Table("users").Where("id = ?", userID(1)).Count(ctx)
+		n, err := bunTx.NewSelect().Table("users").Where("id = ?", commandstest.UserID(1)).Count(ctx)
 		if err != nil || n != 1 {
 			t.Errorf("user through TxOf: count %d, %v; want 1", n, err)
 		}
-		_, err = bunTx.NewUpdate().Table("users").Set("role = 'admin'").Where("id = ?", userID(1)).Exec(ctx)
+		_, err = bunTx.NewUpdate().Table("users").Set("role = 'admin'").Where("id = ?", commandstest.UserID(1)).Exec(ctx)
 		return err
 	})
 	if err != nil {
 		t.Fatalf("InTx: %v", err)
 	}
-	if u, err := store.Users().Get(ctx, userID(1)); err != nil || u.Role != domain.RoleAdmin {
+	if u, err := store.Users().Get(ctx, commandstest.UserID(1)); err != nil || u.Role != domain.RoleAdmin {
 		t.Fatalf("user after commit = %+v, %v; want the role written through TxOf", u, err)
 	}
 	if _, ok := postgres.TxOf(store); ok {
@@ -62,7 +62,7 @@ func TestGetInTxLocksTheRow(t *testing.T) {
 	firstDone := make(chan error, 1)
 	go func() {
 		firstDone <- store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
-			u, err := tx.Users().Get(ctx, userID(1))
+			u, err := tx.Users().Get(ctx, commandstest.UserID(1))
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func TestGetInTxLocksTheRow(t *testing.T) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			u.SetRole(domain.RoleAdmin, at(1))
+			u.SetRole(domain.RoleAdmin, commandstest.At(1))
 			return tx.Users().Update(ctx, u)
 		})
 	}()
@@ -90,7 +90,7 @@ func TestGetInTxLocksTheRow(t *testing.T) {
 	go func() {
 		var r result
 		r.err = store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
-			r.u, r.err = tx.Users().Get(ctx, userID(1))
+			r.u, r.err = tx.Users().Get(ctx, commandstest.UserID(1))
 			return r.err
 		})
 		secondDone <- r
@@ -144,26 +144,12 @@ func TestDeletingAUserDeletesItsSessions(t *testing.T) {
 	store := postgres.NewStore(db)
 	ctx := t.Context()
 	alice := addUser(t, store, newUser(1, "alice", domain.RoleUser))
-	if err := store.Sessions().Add(ctx, newSession("a1", alice.ID, 0)); err != nil {
+	if err := store.Sessions().Add(ctx, commandstest.NewSession("a1", alice.ID, 0)); err != nil {
 		t.Fatalf("Add session: %v", err)
 	}
 
 	if _, err := db.NewDelete().Table("users").Where("id = ?", alice.ID).Exec(ctx); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
-	assertSessions(t, store, map[string]bool{"a1": false})
-}
-
-// assertSessions checks which sessions exist (true) and which do not (false).
-func assertSessions(t *testing.T, store *postgres.Store, want map[string]bool) {
-	t.Helper()
-	for id, exists := range want {
-		_, _, err := store.Sessions().GetWithUser(t.Context(), id)
-		switch {
-		case exists && err != nil:
-			t.Errorf("session %s: %v, want it to exist", id, err)
-		case !exists && !errors.Is(err, domain.ErrNotFound):
-			t.Errorf("session %s: got %v, want not found", id, err)
-		}
-	}
+	commandstest.AssertSessions(t, store, map[string]bool{"a1": false})
 }

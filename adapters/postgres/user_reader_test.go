@@ -7,6 +7,7 @@ import (
 
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
+	"github.com/example/accounts/commands/commandstest"
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/queries"
 )
@@ -43,7 +44,7 @@ func newListFixture(t *testing.T) *postgres.UserReader {
 	for _, f := range listFixture {
 		u := newUser(f.n, f.username, f.role)
 		u.IsActive = f.active
-		u.CreatedAt, u.UpdatedAt = at(f.created), at(f.updated)
+		u.CreatedAt, u.UpdatedAt = commandstest.At(f.created), commandstest.At(f.updated)
 		addUser(t, store, u)
 	}
 	return postgres.NewUserReader(db)
@@ -118,8 +119,8 @@ func TestUsersPageViews(t *testing.T) {
 		t.Fatalf("Users: %v", err)
 	}
 	want := queries.UserView{
-		ID: userID(2), Username: "Bob", Role: domain.RoleAdmin, IsActive: false,
-		CreatedAt: at(0), UpdatedAt: at(3),
+		ID: commandstest.UserID(2), Username: "Bob", Role: domain.RoleAdmin, IsActive: false,
+		CreatedAt: commandstest.At(0), UpdatedAt: commandstest.At(3),
 	}
 	if len(page) != 1 || page[0] != want {
 		t.Fatalf("page = %+v, want [%+v]", page, want)
@@ -151,18 +152,18 @@ func TestUser(t *testing.T) {
 	t.Parallel()
 	reader := newListFixture(t)
 
-	got, err := reader.User(t.Context(), userID(4))
+	got, err := reader.User(t.Context(), commandstest.UserID(4))
 	if err != nil {
 		t.Fatalf("User: %v", err)
 	}
 	want := queries.UserView{
-		ID: userID(4), Username: "alice", Role: domain.RoleSuperAdmin, IsActive: true,
-		CreatedAt: at(0), UpdatedAt: at(2),
+		ID: commandstest.UserID(4), Username: "alice", Role: domain.RoleSuperAdmin, IsActive: true,
+		CreatedAt: commandstest.At(0), UpdatedAt: commandstest.At(2),
 	}
 	if got != want {
 		t.Fatalf("User = %+v, want %+v", got, want)
 	}
-	for _, id := range []string{userID(404), "not-a-uuid"} {
+	for _, id := range []string{commandstest.UserID(404), "not-a-uuid"} {
 		if _, err := reader.User(t.Context(), id); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("User(%q): got %v, want not found", id, err)
 		}
@@ -174,7 +175,7 @@ func userNumbers(page []queries.UserView) []int {
 	numbers := make([]int, 0, len(page))
 	for _, u := range page {
 		for _, f := range listFixture {
-			if userID(f.n) == u.ID {
+			if commandstest.UserID(f.n) == u.ID {
 				numbers = append(numbers, f.n)
 			}
 		}

@@ -87,13 +87,13 @@ func testUsersNotFound(t *testing.T, store commands.Store) {
 
 	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
 		for name, id := range map[string]string{
-			"missing id": userID(404),
+			"missing id": UserID(404),
 			// Not a uuid at all: still simply not found, not a database error.
 			"malformed id":   "not-a-uuid",
 			"empty id":       "",
-			"urn: form":      "urn:uuid:" + userID(1),
-			"braced form":    "{" + userID(1) + "}",
-			"trailing space": userID(1) + " ",
+			"urn: form":      "urn:uuid:" + UserID(1),
+			"braced form":    "{" + UserID(1) + "}",
+			"trailing space": UserID(1) + " ",
 		} {
 			_, err := repos.Users().Get(ctx, id)
 			wantNotFound(t, "Get, "+name, err)
@@ -120,13 +120,13 @@ func testUsernamesUnique(t *testing.T, store commands.Store) {
 	if !errors.Is(err, domain.ErrUsernameTaken) {
 		t.Fatalf("Add of a taken username: got %v, want username taken", err)
 	}
-	_, err = store.Users().Get(ctx, userID(3))
+	_, err = store.Users().Get(ctx, UserID(3))
 	wantNotFound(t, "Get of the refused user", err)
 	_, err = store.Users().GetByUsername(ctx, "ALICE")
 	wantNotFound(t, "GetByUsername(ALICE)", err)
 	got, err := store.Users().GetByUsername(ctx, "alice")
-	if err != nil || got.ID != userID(2) {
-		t.Fatalf("GetByUsername(alice) = %+v, %v; want user %s", got, err, userID(2))
+	if err != nil || got.ID != UserID(2) {
+		t.Fatalf("GetByUsername(alice) = %+v, %v; want user %s", got, err, UserID(2))
 	}
 }
 
@@ -154,19 +154,19 @@ func testUpdateKeepsWhatNeverChanges(t *testing.T, store commands.Store) {
 	want.PasswordHash = "hash-2"
 	want.Role = domain.RoleAdmin
 	want.IsActive = false
-	want.UpdatedAt = at(45)
+	want.UpdatedAt = At(45)
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
 		u, err := tx.Users().Get(ctx, alice.ID)
 		if err != nil {
 			return err
 		}
-		u.SetPasswordHash("hash-2", at(45))
-		u.SetRole(domain.RoleAdmin, at(45))
-		u.SetActive(false, at(45).Add(789*time.Nanosecond).In(time.FixedZone("X", -7200)))
+		u.SetPasswordHash("hash-2", At(45))
+		u.SetRole(domain.RoleAdmin, At(45))
+		u.SetActive(false, At(45).Add(789*time.Nanosecond).In(time.FixedZone("X", -7200)))
 		// No use case changes these; a store that wrote them would let a buggy one
 		// rename a user past the unique index's back.
 		u.Username = "mallory"
-		u.CreatedAt = at(50)
+		u.CreatedAt = At(50)
 		return tx.Users().Update(ctx, u)
 	})
 	got, err := store.Users().Get(t.Context(), alice.ID)
@@ -178,7 +178,7 @@ func testUpdateKeepsWhatNeverChanges(t *testing.T, store commands.Store) {
 func testInTxCommits(t *testing.T, store commands.Store) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
-	a1 := newSession("a1", alice.ID, 0)
+	a1 := NewSession("a1", alice.ID, 0)
 
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
 		if err := tx.Users().Add(ctx, alice); err != nil {
@@ -197,7 +197,7 @@ func testInTxCommits(t *testing.T, store commands.Store) {
 
 	got, err := store.Users().Get(ctx, alice.ID)
 	assertUser(t, "Get after commit", got, err, alice)
-	assertSessions(t, store, map[string]bool{"a1": true})
+	AssertSessions(t, store, map[string]bool{"a1": true})
 }
 
 // Everything fn wrote is undone, whatever repository wrote it: a command that fails
@@ -206,20 +206,20 @@ func testInTxRollsBack(t *testing.T, store commands.Store) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
 
 	err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
 		if err := tx.Users().Add(ctx, newUser(2, "bob")); err != nil {
 			return err
 		}
-		if err := tx.Sessions().Add(ctx, newSession("b1", userID(2), 2)); err != nil {
+		if err := tx.Sessions().Add(ctx, NewSession("b1", UserID(2), 2)); err != nil {
 			return err
 		}
 		u, err := tx.Users().Get(ctx, alice.ID)
 		if err != nil {
 			return err
 		}
-		u.SetRole(domain.RoleSuperAdmin, at(9))
+		u.SetRole(domain.RoleSuperAdmin, At(9))
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
@@ -236,11 +236,11 @@ func testInTxRollsBack(t *testing.T, store commands.Store) {
 	if !errors.Is(err, errStop) || err.Error() != errStop.Error() {
 		t.Fatalf("InTx returned %v, want fn's own error unchanged", err)
 	}
-	_, err = store.Users().Get(ctx, userID(2))
+	_, err = store.Users().Get(ctx, UserID(2))
 	wantNotFound(t, "user added in the rolled-back transaction", err)
 	got, err := store.Users().Get(ctx, alice.ID)
 	assertUser(t, "user updated in the rolled-back transaction", got, err, alice)
-	assertSessions(t, store, map[string]bool{"a1": true, "a2": true, "b1": false})
+	AssertSessions(t, store, map[string]bool{"a1": true, "a2": true, "b1": false})
 }
 
 // A logout while another request's transaction is open is its own write: the other
@@ -249,7 +249,7 @@ func testInTxRollsBack(t *testing.T, store commands.Store) {
 func testWritesOutsideTx(t *testing.T, store commands.Store) {
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
 
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
 		if err := tx.Users().Add(ctx, newUser(2, "bob")); err != nil {
@@ -258,9 +258,9 @@ func testWritesOutsideTx(t *testing.T, store commands.Store) {
 		if err := store.Sessions().Delete(ctx, "a1"); err != nil {
 			return err
 		}
-		return store.Sessions().Add(ctx, newSession("a3", alice.ID, 2))
+		return store.Sessions().Add(ctx, NewSession("a3", alice.ID, 2))
 	})
-	assertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": true})
+	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": true})
 
 	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
 		if err := store.Sessions().Delete(ctx, "a2"); err != nil {
@@ -271,7 +271,7 @@ func testWritesOutsideTx(t *testing.T, store commands.Store) {
 	if !errors.Is(err, errStop) {
 		t.Fatalf("InTx returned %v, want %v", err, errStop)
 	}
-	assertSessions(t, store, map[string]bool{"a2": false, "a3": true})
+	AssertSessions(t, store, map[string]bool{"a2": false, "a3": true})
 }
 
 func testSessionsRoundTrip(t *testing.T, store commands.Store) {
@@ -284,22 +284,22 @@ func testSessionsRoundTrip(t *testing.T, store commands.Store) {
 	a1 := &domain.Session{
 		ID:                "a1",
 		UserID:            alice.ID,
-		CreatedAt:         at(0).Add(789 * time.Nanosecond).In(zone),
-		ExpiresAt:         at(30).Add(999 * time.Nanosecond).In(zone),
-		AbsoluteExpiresAt: at(59).In(zone),
+		CreatedAt:         At(0).Add(789 * time.Nanosecond).In(zone),
+		ExpiresAt:         At(30).Add(999 * time.Nanosecond).In(zone),
+		AbsoluteExpiresAt: At(59).In(zone),
 	}
 	addSessions(t, store, a1)
 	// Login adds its session in the transaction that checked the user.
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-		return tx.Sessions().Add(ctx, newSession("a2", alice.ID, 1))
+		return tx.Sessions().Add(ctx, NewSession("a2", alice.ID, 1))
 	})
 
 	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
 		s, u, err := repos.Sessions().GetWithUser(ctx, "a1")
-		assertSession(t, "GetWithUser(a1)", s, err, newSession("a1", alice.ID, 0))
+		assertSession(t, "GetWithUser(a1)", s, err, NewSession("a1", alice.ID, 0))
 		assertUser(t, "GetWithUser(a1)'s user", u, err, alice)
 		s, _, err = repos.Sessions().GetWithUser(ctx, "a2")
-		assertSession(t, "GetWithUser(a2)", s, err, newSession("a2", alice.ID, 1))
+		assertSession(t, "GetWithUser(a2)", s, err, NewSession("a2", alice.ID, 1))
 	})
 
 	// The user comes as it is now, not as it was when the session began: an
@@ -309,7 +309,7 @@ func testSessionsRoundTrip(t *testing.T, store commands.Store) {
 		if err != nil {
 			return err
 		}
-		u.SetActive(false, at(5))
+		u.SetActive(false, At(5))
 		return tx.Users().Update(ctx, u)
 	})
 	_, u, err := store.Sessions().GetWithUser(ctx, "a1")
@@ -319,22 +319,22 @@ func testSessionsRoundTrip(t *testing.T, store commands.Store) {
 }
 
 func testSessionNeedsUser(t *testing.T, store commands.Store) {
-	if err := store.Sessions().Add(t.Context(), newSession("s1", userID(404), 0)); err == nil {
+	if err := store.Sessions().Add(t.Context(), NewSession("s1", UserID(404), 0)); err == nil {
 		t.Fatal("Add of a session of a missing user succeeded")
 	}
-	assertSessions(t, store, map[string]bool{"s1": false})
+	AssertSessions(t, store, map[string]bool{"s1": false})
 }
 
 func testSessionIDsUnique(t *testing.T, store commands.Store) {
 	alice, bob := newUser(1, "alice"), newUser(2, "bob")
 	addUsers(t, store, alice, bob)
-	addSessions(t, store, newSession("s1", alice.ID, 0))
+	addSessions(t, store, NewSession("s1", alice.ID, 0))
 
-	if err := store.Sessions().Add(t.Context(), newSession("s1", bob.ID, 5)); err == nil {
+	if err := store.Sessions().Add(t.Context(), NewSession("s1", bob.ID, 5)); err == nil {
 		t.Fatal("Add of a taken session id succeeded")
 	}
 	s, u, err := store.Sessions().GetWithUser(t.Context(), "s1")
-	assertSession(t, "GetWithUser after the refused Add", s, err, newSession("s1", alice.ID, 0))
+	assertSession(t, "GetWithUser after the refused Add", s, err, NewSession("s1", alice.ID, 0))
 	assertUser(t, "GetWithUser's user after the refused Add", u, err, alice)
 }
 
@@ -342,31 +342,31 @@ func testExtend(t *testing.T, store commands.Store) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
 
-	if err := store.Sessions().Extend(ctx, "a1", at(50).Add(999*time.Nanosecond).In(time.FixedZone("X", -7200))); err != nil {
+	if err := store.Sessions().Extend(ctx, "a1", At(50).Add(999*time.Nanosecond).In(time.FixedZone("X", -7200))); err != nil {
 		t.Fatalf("Extend: %v", err)
 	}
-	want := newSession("a1", alice.ID, 0)
-	want.ExpiresAt = at(50)
+	want := NewSession("a1", alice.ID, 0)
+	want.ExpiresAt = At(50)
 	s, _, err := store.Sessions().GetWithUser(ctx, "a1")
 	assertSession(t, "GetWithUser after Extend", s, err, want)
 	s, _, err = store.Sessions().GetWithUser(ctx, "a2")
-	assertSession(t, "the other session after Extend", s, err, newSession("a2", alice.ID, 1))
+	assertSession(t, "the other session after Extend", s, err, NewSession("a2", alice.ID, 1))
 
 	// A session ended concurrently (a logout) is no error: the next request finds
 	// it gone.
-	if err := store.Sessions().Extend(ctx, "gone", at(50)); err != nil {
+	if err := store.Sessions().Extend(ctx, "gone", At(50)); err != nil {
 		t.Fatalf("Extend of a missing session: %v", err)
 	}
-	assertSessions(t, store, map[string]bool{"gone": false})
+	AssertSessions(t, store, map[string]bool{"gone": false})
 }
 
 func testDelete(t *testing.T, store commands.Store) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, newSession("a1", alice.ID, 0), newSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
 
 	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
 		t.Fatalf("Delete: %v", err)
@@ -375,22 +375,22 @@ func testDelete(t *testing.T, store commands.Store) {
 	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
 		t.Fatalf("Delete of a missing session: %v", err)
 	}
-	assertSessions(t, store, map[string]bool{"a1": false, "a2": true})
+	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true})
 
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
 		return tx.Sessions().Delete(ctx, "a2")
 	})
-	assertSessions(t, store, map[string]bool{"a2": false})
+	AssertSessions(t, store, map[string]bool{"a2": false})
 }
 
 func testDeleteByUser(t *testing.T, store commands.Store) {
 	alice, bob, carol := newUser(1, "alice"), newUser(2, "bob"), newUser(3, "carol")
 	addUsers(t, store, alice, bob, carol)
 	addSessions(t, store,
-		newSession("a1", alice.ID, 0),
-		newSession("a2", alice.ID, 1),
-		newSession("a3", alice.ID, 2),
-		newSession("b1", bob.ID, 3),
+		NewSession("a1", alice.ID, 0),
+		NewSession("a2", alice.ID, 1),
+		NewSession("a3", alice.ID, 2),
+		NewSession("b1", bob.ID, 3),
 	)
 	deleteByUser := func(userID, keep string) {
 		t.Helper()
@@ -400,18 +400,18 @@ func testDeleteByUser(t *testing.T, store commands.Store) {
 	}
 
 	deleteByUser(alice.ID, "a2")
-	assertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true})
+	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true})
 
 	// keep names another user's session: it protects nothing of alice's, and bob's
 	// session is not alice's to end anyway.
 	deleteByUser(alice.ID, "b1")
-	assertSessions(t, store, map[string]bool{"a2": false, "b1": true})
+	AssertSessions(t, store, map[string]bool{"a2": false, "b1": true})
 
 	deleteByUser(bob.ID, "")
-	assertSessions(t, store, map[string]bool{"b1": false})
+	AssertSessions(t, store, map[string]bool{"b1": false})
 
 	deleteByUser(carol.ID, "") // no sessions at all
-	deleteByUser(userID(404), "")
+	deleteByUser(UserID(404), "")
 }
 
 func testDeleteExpired(t *testing.T, store commands.Store) {
@@ -421,50 +421,50 @@ func testDeleteExpired(t *testing.T, store commands.Store) {
 	// s4..s0 expire at minutes 30..34: the id order is the reverse of the expiry
 	// order, so a store that took ids in order would show.
 	for i := range 5 {
-		addSessions(t, store, newSession(fmt.Sprint("s", 4-i), alice.ID, i))
+		addSessions(t, store, NewSession(fmt.Sprint("s", 4-i), alice.ID, i))
 	}
 
 	// At minute 33, s4..s1 have expired (expiry is inclusive); the limit takes the
 	// oldest first, so that a backlog drains in order.
 	deleteExpired := func(limit, want int) {
 		t.Helper()
-		n, err := store.Sessions().DeleteExpired(ctx, at(33), limit)
+		n, err := store.Sessions().DeleteExpired(ctx, At(33), limit)
 		if err != nil || n != want {
 			t.Fatalf("DeleteExpired(at 33, limit %d) = %d, %v; want %d", limit, n, err, want)
 		}
 	}
 	deleteExpired(2, 2)
-	assertSessions(t, store, map[string]bool{"s4": false, "s3": false, "s2": true, "s1": true, "s0": true})
+	AssertSessions(t, store, map[string]bool{"s4": false, "s3": false, "s2": true, "s1": true, "s0": true})
 	deleteExpired(100, 2)
-	assertSessions(t, store, map[string]bool{"s2": false, "s1": false, "s0": true})
+	AssertSessions(t, store, map[string]bool{"s2": false, "s1": false, "s0": true})
 	deleteExpired(100, 0)
-	assertSessions(t, store, map[string]bool{"s0": true})
+	AssertSessions(t, store, map[string]bool{"s0": true})
 }
 
 // ---- Helpers --------------------------------------------------------------------
 
-// userID returns a valid UUIDv7 whose order follows n: stores may keep ids as uuids.
-func userID(n int) string {
+// UserID returns a valid UUIDv7 whose order follows n: stores may keep ids as uuids.
+func UserID(n int) string {
 	return fmt.Sprintf("01900000-0000-7000-8000-%012d", n)
 }
 
-// at is a fixed instant with microseconds, the precision PostgreSQL keeps.
-func at(minute int) time.Time {
+// At is a fixed instant with microseconds, the precision PostgreSQL keeps.
+func At(minute int) time.Time {
 	return time.Date(2026, 11, 24, 8, minute, 0, 123456000, time.UTC)
 }
 
 func newUser(n int, username string) *domain.User {
-	return domain.NewUser(userID(n), username, "hash-"+username, domain.RoleUser, at(0))
+	return domain.NewUser(UserID(n), username, "hash-"+username, domain.RoleUser, At(0))
 }
 
-// newSession returns a session begun at minute, idle until minute+30.
-func newSession(id, userID string, minute int) *domain.Session {
+// NewSession returns a session begun at minute, idle until minute+30.
+func NewSession(id, userID string, minute int) *domain.Session {
 	return &domain.Session{
 		ID:                id,
 		UserID:            userID,
-		CreatedAt:         at(minute),
-		ExpiresAt:         at(minute + 30),
-		AbsoluteExpiresAt: at(minute + 59),
+		CreatedAt:         At(minute),
+		ExpiresAt:         At(minute + 30),
+		AbsoluteExpiresAt: At(minute + 59),
 	}
 }
 
@@ -543,8 +543,8 @@ func assertSession(t *testing.T, what string, got *domain.Session, err error, wa
 	}
 }
 
-// assertSessions checks which sessions exist (true) and which do not (false).
-func assertSessions(t *testing.T, store commands.Store, want map[string]bool) {
+// AssertSessions checks which sessions exist (true) and which do not (false).
+func AssertSessions(t *testing.T, store commands.Store, want map[string]bool) {
 	t.Helper()
 	for id, exists := range want {
 		_, _, err := store.Sessions().GetWithUser(t.Context(), id)
