@@ -236,9 +236,7 @@ func TestAuthenticateReadsTheRoleEveryTime(t *testing.T) {
 		t.Fatalf("role %q before the grant, want user", res.Actor.Role)
 	}
 
-	grant := commands.NewSetAdminHandler(e.store, e.clock)
-	_, err = grant.Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idCarol, Admin: true})
-	wantCode(t, err, "")
+	wantCode(t, grantAdmin(idRoot, idCarol)(t, e), "")
 
 	res, err = auth.Handle(t.Context(), commands.Authenticate{Token: token})
 	wantCode(t, err, "")
@@ -247,9 +245,7 @@ func TestAuthenticateReadsTheRoleEveryTime(t *testing.T) {
 	}
 
 	// Inactivation ends the session at once.
-	deactivate := commands.NewSetActiveHandler(e.store, e.clock)
-	_, err = deactivate.Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idRoot), UserID: idCarol, Active: false})
-	wantCode(t, err, "")
+	wantCode(t, inactivate(idRoot, idCarol)(t, e), "")
 	_, err = auth.Handle(t.Context(), commands.Authenticate{Token: token})
 	wantCode(t, err, domain.CodeUnauthenticated)
 }

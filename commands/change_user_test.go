@@ -7,6 +7,31 @@ import (
 	"github.com/example/accounts/commands"
 )
 
+// The operations on another user, as test steps: caller acts on target.
+func inactivate(caller, target string) func(*testing.T, *env) error {
+	return func(t *testing.T, e *env) error {
+		_, err := commands.NewSetActiveHandler(e.store, e.clock).Handle(t.Context(),
+			commands.SetActive{Actor: e.actor(t, caller), UserID: target, Active: false})
+		return err
+	}
+}
+
+func resetPassword(caller, target string) func(*testing.T, *env) error {
+	return func(t *testing.T, e *env) error {
+		_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(),
+			commands.SetUserPassword{Actor: e.actor(t, caller), UserID: target, Password: "reset-by-" + caller})
+		return err
+	}
+}
+
+func grantAdmin(caller, target string) func(*testing.T, *env) error {
+	return func(t *testing.T, e *env) error {
+		_, err := commands.NewSetAdminHandler(e.store, e.clock).Handle(t.Context(),
+			commands.SetAdmin{Actor: e.actor(t, caller), UserID: target, Admin: true})
+		return err
+	}
+}
+
 // Every operation on another user runs in one transaction: when any step fails after
 // the user was changed in memory, nothing of it is stored.
 func TestChangeUserRollsBackOnFailure(t *testing.T) {
@@ -16,55 +41,13 @@ func TestChangeUserRollsBackOnFailure(t *testing.T) {
 		fail string
 		run  func(t *testing.T, e *env) error
 	}{
-		{
-			name: "inactivation whose session cleanup fails", fail: "sessions.DeleteByUser",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetActiveHandler(e.store, e.clock).Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idCarol, Active: false})
-				return err
-			},
-		},
-		{
-			name: "inactivation whose update fails", fail: "users.Update",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetActiveHandler(e.store, e.clock).Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idCarol, Active: false})
-				return err
-			},
-		},
-		{
-			name: "password reset whose session cleanup fails", fail: "sessions.DeleteByUser",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, idAlice), UserID: idCarol, Password: "reset-by-admin"})
-				return err
-			},
-		},
-		{
-			name: "password reset whose update fails", fail: "users.Update",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, idRoot), UserID: idBob, Password: "reset-by-root"})
-				return err
-			},
-		},
-		{
-			name: "grant whose update fails", fail: "users.Update",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetAdminHandler(e.store, e.clock).Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idCarol, Admin: true})
-				return err
-			},
-		},
-		{
-			name: "target lookup fails", fail: "users.Get",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetAdminHandler(e.store, e.clock).Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idCarol, Admin: true})
-				return err
-			},
-		},
-		{
-			name: "password reset whose target lookup fails", fail: "users.Get",
-			run: func(t *testing.T, e *env) error {
-				_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, idAlice), UserID: idCarol, Password: "reset-by-admin"})
-				return err
-			},
-		},
+		{"inactivation whose session cleanup fails", "sessions.DeleteByUser", inactivate(idAlice, idCarol)},
+		{"inactivation whose update fails", "users.Update", inactivate(idAlice, idCarol)},
+		{"password reset whose session cleanup fails", "sessions.DeleteByUser", resetPassword(idAlice, idCarol)},
+		{"password reset whose update fails", "users.Update", resetPassword(idRoot, idBob)},
+		{"grant whose update fails", "users.Update", grantAdmin(idRoot, idCarol)},
+		{"target lookup fails", "users.Get", grantAdmin(idRoot, idCarol)},
+		{"password reset whose target lookup fails", "users.Get", resetPassword(idAlice, idCarol)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
