@@ -61,8 +61,8 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 		// The password checked above was read before the row lock: if another
 		// change or a reset committed meanwhile, the current password is no longer
 		// the one the caller proved, and last-writer-wins would let an old password
-		// override the new one.
-		if u.PasswordHash != current.PasswordHash {
+		// override the new one. (A login renewing the hash changes no password.)
+		if !u.PasswordChangedAt.Equal(current.PasswordChangedAt) {
 			return domain.ErrInvalidCurrentPassword
 		}
 		u.SetPasswordHash(hash, h.clock.Now())

@@ -87,6 +87,7 @@ func TestChangeOwnPassword(t *testing.T) {
 			got := e.store.user(t, tc.caller)
 			want := old
 			want.PasswordHash = hashOf(tc.new)
+			want.PasswordChangedAt = t0
 			want.UpdatedAt = t0
 			if got != want {
 				t.Errorf("stored %+v, want %+v", got, want)
@@ -118,7 +119,7 @@ func TestChangeOwnPasswordLosesToAConcurrentChange(t *testing.T) {
 	e := newEnv(t)
 	e.hasher.beforeHash = func() {
 		u := e.store.user(t, idDave)
-		u.PasswordHash = hashOf("changed from the other session")
+		u.SetPasswordHash(hashOf("changed from the other session"), t0)
 		e.store.putUser(u)
 	}
 	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
@@ -129,6 +130,24 @@ func TestChangeOwnPasswordLosesToAConcurrentChange(t *testing.T) {
 		t.Errorf("stored hash %q, want the concurrent change's", got)
 	}
 	e.assertOtherSessionsIntact(t, "")
+}
+
+// TestChangeOwnPasswordIsNotRefusedByAConcurrentRenewal: a login renewing the hash
+// of the same password meanwhile is no change of password.
+func TestChangeOwnPasswordIsNotRefusedByAConcurrentRenewal(t *testing.T) {
+	e := newEnv(t)
+	e.hasher.beforeHash = func() {
+		u := e.store.user(t, idDave)
+		u.RenewPasswordHash("h:renewed by a login")
+		e.store.putUser(u)
+	}
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+		Actor: e.actor(t, idDave), CurrentPassword: passwordOf("dave.user"), NewPassword: "a much longer passphrase",
+	})
+	wantCode(t, err, "")
+	if got := e.store.user(t, idDave).PasswordHash; got != hashOf("a much longer passphrase") {
+		t.Errorf("stored hash %q, want the new password's", got)
+	}
 }
 
 func TestChangeOwnPasswordStoreFailure(t *testing.T) {

@@ -65,6 +65,7 @@ func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecon
 
 func storedUser(u domain.User) domain.User {
 	u.CreatedAt, u.UpdatedAt = storedTime(u.CreatedAt), storedTime(u.UpdatedAt)
+	u.PasswordChangedAt = storedTime(u.PasswordChangedAt)
 	return u
 }
 
@@ -206,8 +207,8 @@ func (r memUsers) Update(_ context.Context, u *domain.User) error {
 	}
 	// Like the PostgreSQL store, only what can change after creation is written; id,
 	// username and created_at stay as added.
-	stored.PasswordHash, stored.Role, stored.IsActive = u.PasswordHash, u.Role, u.IsActive
-	stored.UpdatedAt = u.UpdatedAt
+	stored.PasswordHash, stored.PasswordChangedAt = u.PasswordHash, u.PasswordChangedAt
+	stored.Role, stored.IsActive, stored.UpdatedAt = u.Role, u.IsActive, u.UpdatedAt
 	r.st.users[u.ID] = storedUser(stored)
 	return nil
 }
@@ -756,7 +757,7 @@ func (e *env) assertRegistered(t *testing.T, id, username, password string, role
 	}
 	want := domain.User{
 		ID: id, Username: username, PasswordHash: hashOf(password),
-		Role: role, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
+		PasswordChangedAt: t0, Role: role, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
 	}
 	if u != want {
 		t.Errorf("stored %+v, want %+v", u, want)

@@ -83,7 +83,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	now := h.clock.Now()
 	s := h.policy.NewSession(id, u.ID, now)
 	if err := h.store.InTx(ctx, func(ctx context.Context, tx Repositories) error {
-		return addSession(ctx, tx, s, u.PasswordHash, renewed)
+		return addSession(ctx, tx, s, u.PasswordChangedAt, renewed)
 	}); err != nil {
 		return LoginResult{}, err
 	}
@@ -109,19 +109,20 @@ func (h LoginHandler) renewedHash(ctx context.Context, stored, password string) 
 	return fresh
 }
 
-// addSession stores s once the password checked against verifiedHash is still the
-// user's and the user still active, holding the user's row lock. The hash takes
-// time to check: a password change, reset or inactivation committed meanwhile ends
-// every session, and must end this one too rather than let it in after them. A
-// renewed hash, if any, replaces the verified one in the same transaction.
-func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifiedHash, renewed string) error {
+// addSession stores s once the password verified (the one set at verifiedSetAt) is
+// still the user's and the user still active, holding the user's row lock. The hash
+// takes time to check: a password change, reset or inactivation committed meanwhile
+// ends every session, and must end this one too rather than let it in after them.
+// A renewal of the hash by a concurrent login is no change of password. A renewed
+// hash of this login's own, if any, is stored in the same transaction.
+func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifiedSetAt time.Time, renewed string) error {
 	u, err := tx.Users().Get(ctx, s.UserID)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		return domain.ErrInvalidCredentials
 	case err != nil:
 		return err
-	case u.PasswordHash != verifiedHash:
+	case !u.PasswordChangedAt.Equal(verifiedSetAt):
 		return domain.ErrInvalidCredentials
 	case !u.IsActive:
 		return domain.ErrAccountInactive

@@ -253,7 +253,7 @@ func TestLoginLosesToAConcurrentChange(t *testing.T) {
 		change func(e *env, u *domain.User) bool // false deletes the user
 		want   domain.Code
 	}{
-		{"password reset", func(_ *env, u *domain.User) bool { u.PasswordHash = hashOf("reset-by-admin"); return true }, domain.CodeInvalidCredentials},
+		{"password reset", func(_ *env, u *domain.User) bool { u.SetPasswordHash(hashOf("reset-by-admin"), t0); return true }, domain.CodeInvalidCredentials},
 		{"inactivated", func(_ *env, u *domain.User) bool { u.IsActive = false; return true }, domain.CodeAccountInactive},
 		{"deleted", func(*env, *domain.User) bool { return false }, domain.CodeInvalidCredentials},
 	}
@@ -334,5 +334,25 @@ func TestLoginSucceedsWhenTheRenewalCannotBeHashed(t *testing.T) {
 	}
 	if got := e.store.user(t, idCarol); got != u {
 		t.Errorf("stored %+v, want it untouched %+v", got, u)
+	}
+}
+
+// TestLoginIsNotRefusedByAConcurrentRenewal: another login renewing the stored hash
+// while this one checks the password changes no password; both get in.
+func TestLoginIsNotRefusedByAConcurrentRenewal(t *testing.T) {
+	e := newEnv(t)
+	e.hasher.afterVerify = func() {
+		u := e.store.user(t, idCarol)
+		u.RenewPasswordHash("h:renewed by another login")
+		e.store.putUser(u)
+	}
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+	_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	wantCode(t, err, "")
+	e.assertSessions(t, idCarol, idCarol+"-s1", idCarol+"-s2", "sess-0001")
+	if len(e.throttle.failed) != 0 {
+		t.Errorf("failures counted: %v", e.throttle.failed)
 	}
 }

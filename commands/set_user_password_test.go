@@ -72,6 +72,7 @@ func TestSetUserPassword(t *testing.T) {
 			old := seededUser(t, tc.target)
 			want := old
 			want.PasswordHash = hashOf(tc.password)
+			want.PasswordChangedAt = t0
 			want.UpdatedAt = t0
 			if got := e.store.user(t, tc.target); got != want {
 				t.Errorf("stored %+v, want %+v", got, want)

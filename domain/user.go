@@ -7,10 +7,14 @@ type User struct {
 	ID           string
 	Username     string
 	PasswordHash string
-	Role         Role
-	IsActive     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PasswordChangedAt is when the password was set. Renewing the hash of the same
+	// password does not move it: whoever verified a password can tell by it alone
+	// whether that password is still the user's.
+	PasswordChangedAt time.Time
+	Role              Role
+	IsActive          bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // NewUser builds an active user. The caller has already checked the username and
@@ -18,24 +22,27 @@ type User struct {
 func NewUser(id, username, passwordHash string, role Role, now time.Time) *User {
 	now = now.UTC()
 	return &User{
-		ID:           id,
-		Username:     username,
-		PasswordHash: passwordHash,
-		Role:         role,
-		IsActive:     true,
-		CreatedAt:    now,
-		UpdatedAt:    now,
+		ID:                id,
+		Username:          username,
+		PasswordHash:      passwordHash,
+		PasswordChangedAt: now,
+		Role:              role,
+		IsActive:          true,
+		CreatedAt:         now,
+		UpdatedAt:         now,
 	}
 }
 
 // SetPasswordHash replaces the password.
 func (u *User) SetPasswordHash(hash string, now time.Time) {
 	u.PasswordHash = hash
+	u.PasswordChangedAt = now.UTC()
 	u.touch(now)
 }
 
 // RenewPasswordHash stores a fresh hash of the same password, made with the current
-// hashing settings. The password did not change, so neither does UpdatedAt.
+// hashing settings. The password did not change, so neither do PasswordChangedAt
+// and UpdatedAt.
 func (u *User) RenewPasswordHash(hash string) {
 	u.PasswordHash = hash
 }

@@ -17,13 +17,14 @@ var (
 func TestNewUser(t *testing.T) {
 	u := domain.NewUser("id-1", "User.Name", "hash", domain.RoleAdmin, created.In(tokyo))
 	want := domain.User{
-		ID:           "id-1",
-		Username:     "User.Name",
-		PasswordHash: "hash",
-		Role:         domain.RoleAdmin,
-		IsActive:     true,
-		CreatedAt:    created,
-		UpdatedAt:    created,
+		ID:                "id-1",
+		Username:          "User.Name",
+		PasswordHash:      "hash",
+		PasswordChangedAt: created,
+		Role:              domain.RoleAdmin,
+		IsActive:          true,
+		CreatedAt:         created,
+		UpdatedAt:         created,
 	}
 	if *u != want {
 		t.Fatalf("NewUser = %+v, want %+v", *u, want)
@@ -93,6 +94,9 @@ func TestUserSetPasswordHashAlwaysTouches(t *testing.T) {
 	if u.PasswordHash != "new" {
 		t.Errorf("PasswordHash = %q, want new", u.PasswordHash)
 	}
+	if !u.PasswordChangedAt.Equal(later) || u.PasswordChangedAt.Location() != time.UTC {
+		t.Errorf("PasswordChangedAt = %v, want %v in UTC", u.PasswordChangedAt, later)
+	}
 	assertUpdatedAt(t, u, later)
 	if !u.CreatedAt.Equal(created) {
 		t.Errorf("CreatedAt moved to %v", u.CreatedAt)
@@ -105,6 +109,9 @@ func TestUserRenewPasswordHashDoesNotTouch(t *testing.T) {
 	u.RenewPasswordHash("renewed")
 	if u.PasswordHash != "renewed" {
 		t.Errorf("PasswordHash = %q, want renewed", u.PasswordHash)
+	}
+	if !u.PasswordChangedAt.Equal(created) {
+		t.Errorf("PasswordChangedAt moved to %v", u.PasswordChangedAt)
 	}
 	assertUpdatedAt(t, u, created)
 }

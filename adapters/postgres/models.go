@@ -13,24 +13,26 @@ import (
 type userRow struct {
 	bun.BaseModel `bun:"table:users,alias:u"`
 
-	ID           string      `bun:"id,pk"`
-	Username     string      `bun:"username"`
-	PasswordHash string      `bun:"password_hash"`
-	Role         domain.Role `bun:"role"`
-	IsActive     bool        `bun:"is_active"`
-	CreatedAt    time.Time   `bun:"created_at"`
-	UpdatedAt    time.Time   `bun:"updated_at"`
+	ID                string      `bun:"id,pk"`
+	Username          string      `bun:"username"`
+	PasswordHash      string      `bun:"password_hash"`
+	PasswordChangedAt time.Time   `bun:"password_changed_at"`
+	Role              domain.Role `bun:"role"`
+	IsActive          bool        `bun:"is_active"`
+	CreatedAt         time.Time   `bun:"created_at"`
+	UpdatedAt         time.Time   `bun:"updated_at"`
 }
 
 func newUserRow(u *domain.User) *userRow {
 	return &userRow{
-		ID:           u.ID,
-		Username:     u.Username,
-		PasswordHash: u.PasswordHash,
-		Role:         u.Role,
-		IsActive:     u.IsActive,
-		CreatedAt:    u.CreatedAt.UTC(),
-		UpdatedAt:    u.UpdatedAt.UTC(),
+		ID:                u.ID,
+		Username:          u.Username,
+		PasswordHash:      u.PasswordHash,
+		PasswordChangedAt: u.PasswordChangedAt.UTC(),
+		Role:              u.Role,
+		IsActive:          u.IsActive,
+		CreatedAt:         u.CreatedAt.UTC(),
+		UpdatedAt:         u.UpdatedAt.UTC(),
 	}
 }
 
@@ -38,13 +40,14 @@ func newUserRow(u *domain.User) *userRow {
 // process's local time zone.
 func (r *userRow) toDomain() *domain.User {
 	return &domain.User{
-		ID:           r.ID,
-		Username:     r.Username,
-		PasswordHash: r.PasswordHash,
-		Role:         r.Role,
-		IsActive:     r.IsActive,
-		CreatedAt:    r.CreatedAt.UTC(),
-		UpdatedAt:    r.UpdatedAt.UTC(),
+		ID:                r.ID,
+		Username:          r.Username,
+		PasswordHash:      r.PasswordHash,
+		PasswordChangedAt: r.PasswordChangedAt.UTC(),
+		Role:              r.Role,
+		IsActive:          r.IsActive,
+		CreatedAt:         r.CreatedAt.UTC(),
+		UpdatedAt:         r.UpdatedAt.UTC(),
 	}
 }
 

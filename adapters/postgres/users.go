@@ -50,7 +50,7 @@ func (r users) getBy(ctx context.Context, op, column, value string) (*domain.Use
 func (r users) Update(ctx context.Context, u *domain.User) error {
 	res, err := r.db.NewUpdate().
 		Model(newUserRow(u)).
-		Column("password_hash", "role", "is_active", "updated_at").
+		Column("password_hash", "password_changed_at", "role", "is_active", "updated_at").
 		WherePK().
 		Exec(ctx)
 	if err != nil {

@@ -58,16 +58,18 @@ func testUsersRoundTrip(t *testing.T, store commands.Store) {
 	paris := time.FixedZone("CET", 3600)
 	u := &domain.User{
 		// Hex letters, so that the upper-case lookup below differs from the id.
-		ID:           "0190abcd-ef01-7abc-8def-0123456789ab",
-		Username:     "Alice",
-		PasswordHash: "hash-1",
-		Role:         domain.RoleAdmin,
-		IsActive:     true,
-		CreatedAt:    time.Date(2026, 11, 24, 9, 30, 0, 123456789, paris),
-		UpdatedAt:    time.Date(2026, 11, 24, 9, 31, 0, 999999999, paris),
+		ID:                "0190abcd-ef01-7abc-8def-0123456789ab",
+		Username:          "Alice",
+		PasswordHash:      "hash-1",
+		Role:              domain.RoleAdmin,
+		IsActive:          true,
+		PasswordChangedAt: time.Date(2026, 11, 24, 9, 30, 30, 555555555, paris),
+		CreatedAt:         time.Date(2026, 11, 24, 9, 30, 0, 123456789, paris),
+		UpdatedAt:         time.Date(2026, 11, 24, 9, 31, 0, 999999999, paris),
 	}
 	addUsers(t, store, u)
 	want := *u
+	want.PasswordChangedAt = u.PasswordChangedAt.UTC().Truncate(time.Microsecond)
 	want.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
 	want.UpdatedAt = u.UpdatedAt.UTC().Truncate(time.Microsecond)
 
@@ -152,6 +154,7 @@ func testUpdateKeepsWhatNeverChanges(t *testing.T, store commands.Store) {
 
 	want := *alice
 	want.PasswordHash = "hash-2"
+	want.PasswordChangedAt = At(45)
 	want.Role = domain.RoleAdmin
 	want.IsActive = false
 	want.UpdatedAt = At(45)
