@@ -138,9 +138,9 @@ const (
 	redacted       = "[redacted]"
 )
 
-// LoadConfig reads the config file (APP_CONFIG, else config.toml in the working
-// directory), applies APP_<SECTION>_<KEY> overrides from lookupEnv, fills in defaults
-// and validates the result. lookupEnv is a parameter so tests never see the
+// LoadConfig starts from the defaults, decodes the config file (APP_CONFIG, else
+// config.toml in the working directory) onto them, applies APP_<SECTION>_<KEY>
+// overrides from lookupEnv and validates the result. lookupEnv is a parameter so tests never see the
 // developer's environment; pass os.LookupEnv.
 //
 // Every problem found is reported at once, one per line, as a *ConfigError, so an
@@ -155,14 +155,13 @@ func LoadConfig(lookupEnv func(string) (string, bool)) (Config, error) {
 		return Config{}, fmt.Errorf("reading the config file: %w", err)
 	}
 
-	var cfg Config
+	cfg := defaultConfig()
 	problems, err := decodeConfig(path, data, &cfg)
 	if err != nil {
 		return Config{}, err
 	}
 	envProblems := cfg.applyEnv(lookupEnv)
 	problems = append(problems, envProblems...)
-	cfg.applyDefaults()
 
 	// A key whose override could not be read still holds the file's value;
 	// judging that value as well would only add noise.
@@ -265,29 +264,38 @@ func setFromString(v reflect.Value, raw string) error {
 	return nil
 }
 
-// applyDefaults fills every key left at its zero value (absent from the file and the
-// environment) that has a sensible default. Keys without one are required and
-// checked by Validate.
-func (c *Config) applyDefaults() {
-	setDefault(&c.HTTP.MaxBodyBytes, 64<<10)
-	setDefault(&c.HTTP.RequestTimeout, Duration{10 * time.Second})
-	setDefault(&c.HTTP.ShutdownTimeout, Duration{15 * time.Second})
-	setDefault(&c.HTTP.ReadHeaderTimeout, Duration{5 * time.Second})
-	setDefault(&c.Database.MaxOpenConns, 20)
-	setDefault(&c.Security.BcryptCost, 11)
-	setDefault(&c.Security.HashConcurrency, runtime.NumCPU())
-	setDefault(&c.Security.HashWait, Duration{time.Second})
-	setDefault(&c.Session.TTL, Duration{30 * time.Minute})
-	setDefault(&c.Session.RefreshThreshold, 0.2)
-	setDefault(&c.Session.MaxLifetime, Duration{12 * time.Hour})
-	setDefault(&c.Session.PurgeInterval, Duration{10 * time.Minute})
-	setDefault(&c.Cookie.Name, "auth_token")
-}
-
-func setDefault[T comparable](field *T, value T) {
-	var zero T
-	if *field == zero {
-		*field = value
+// defaultConfig is where loading starts: every key with a sensible default holds it,
+// and the file and then the environment are decoded on top. A key absent from both
+// keeps its default, while one that is given, zero included, is taken as given and
+// judged by Validate: "0 means default" would turn an explicit 0 into something else
+// without a word, and a section left out would leave its keys at a zero that means
+// something (0 turns a login limit off). Keys without a sensible default stay empty
+// here, so Validate asks for them.
+func defaultConfig() Config {
+	return Config{
+		HTTP: HTTPConfig{
+			MaxBodyBytes:      64 << 10,
+			RequestTimeout:    Duration{10 * time.Second},
+			ShutdownTimeout:   Duration{15 * time.Second},
+			ReadHeaderTimeout: Duration{5 * time.Second},
+		},
+		Database: DatabaseConfig{MaxOpenConns: 20},
+		Security: SecurityConfig{
+			BcryptCost:      11,
+			HashConcurrency: runtime.NumCPU(),
+			HashWait:        Duration{time.Second},
+		},
+		Session: SessionConfig{
+			TTL:              Duration{30 * time.Minute},
+			RefreshThreshold: 0.2,
+			MaxLifetime:      Duration{12 * time.Hour},
+			PurgeInterval:    Duration{10 * time.Minute},
+		},
+		Cookie: CookieConfig{Name: "auth_token"},
+		RateLimit: RateLimitConfig{
+			LoginPerMinuteIP:      20,
+			LoginPerMinuteAccount: 5,
+		},
 	}
 }
 

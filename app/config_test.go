@@ -128,22 +128,7 @@ func TestConfigShippedFileLoadsAndValidates(t *testing.T) {
 }
 
 func TestConfigDefaultsApplyToAbsentKeys(t *testing.T) {
-	path := writeFile(t, "minimal.toml", `
-[app]
-env = "development"
-[http]
-addr = ":8080"
-[database]
-url = "postgres://db/accounts"
-[security]
-jwt_secret = "`+prodJWTSecret+`"
-password_pepper = "`+prodPepper+`"
-[log]
-level = "warn"
-format = "json"
-[events]
-broker = "none"
-`)
+	path := writeFile(t, "minimal.toml", minimalFile)
 	cfg, err := LoadConfig(fakeEnv(map[string]string{"APP_CONFIG": path}))
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +150,80 @@ broker = "none"
 		{"session.max_lifetime", cfg.Session.MaxLifetime, Duration{12 * time.Hour}},
 		{"session.purge_interval", cfg.Session.PurgeInterval, Duration{10 * time.Minute}},
 		{"cookie.name", cfg.Cookie.Name, "auth_token"},
-		{"ratelimit.login_per_minute_ip", cfg.RateLimit.LoginPerMinuteIP, 0},
+		// Leaving [ratelimit] out must not turn the login throttle off.
+		{"ratelimit.login_per_minute_ip", cfg.RateLimit.LoginPerMinuteIP, 20},
+		{"ratelimit.login_per_minute_account", cfg.RateLimit.LoginPerMinuteAccount, 5},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want default %v", c.key, c.got, c.want)
 		}
+	}
+}
+
+// minimalFile is a config file with only the keys that have no default.
+const minimalFile = `
+[app]
+env = "development"
+[http]
+addr = ":8080"
+[database]
+url = "postgres://db/accounts"
+[security]
+jwt_secret = "` + prodJWTSecret + `"
+password_pepper = "` + prodPepper + `"
+[log]
+level = "warn"
+format = "json"
+[events]
+broker = "none"
+`
+
+// An explicit 0 is a value like any other: where zero makes no sense it is refused
+// by name, never quietly replaced by the default.
+func TestConfigExplicitZeroIsValidatedNotDefaulted(t *testing.T) {
+	tests := []struct {
+		name, section, line string
+		env                 map[string]string
+		want                string
+	}{
+		{"purge interval in the file", "session", `purge_interval = "0s"`, nil, "session.purge_interval: must be greater than zero"},
+		{"purge interval in the environment", "", "", map[string]string{"APP_SESSION_PURGE_INTERVAL": "0"}, "session.purge_interval: must be greater than zero"},
+		{"hash concurrency in the file", "security", "hash_concurrency = 0", nil, "security.hash_concurrency: must be greater than zero"},
+		{"hash concurrency in the environment", "", "", map[string]string{"APP_SECURITY_HASH_CONCURRENCY": "0"}, "security.hash_concurrency: must be greater than zero"},
+		{"body limit in the file", "http", "max_body_bytes = 0", nil, "http.max_body_bytes: must be greater than zero"},
+		{"body limit in the environment", "", "", map[string]string{"APP_HTTP_MAX_BODY_BYTES": "0"}, "http.max_body_bytes: must be greater than zero"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			content := minimalFile
+			switch header := "[" + tt.section + "]\n"; {
+			case tt.section == "":
+			case strings.Contains(content, header):
+				content = strings.Replace(content, header, header+tt.line+"\n", 1)
+			default:
+				content += header + tt.line + "\n"
+			}
+			vars := map[string]string{"APP_CONFIG": writeFile(t, "zero.toml", content)}
+			for k, v := range tt.env {
+				vars[k] = v
+			}
+			_, err := LoadConfig(fakeEnv(vars))
+			if got := problemLines(t, err); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("got %q, want exactly %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigExplicitZeroTurnsALoginLimitOff(t *testing.T) {
+	path := writeFile(t, "off.toml", minimalFile+"[ratelimit]\nlogin_per_minute_ip = 0\n")
+	cfg, err := LoadConfig(fakeEnv(map[string]string{"APP_CONFIG": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RateLimit; got != (RateLimitConfig{LoginPerMinuteIP: 0, LoginPerMinuteAccount: 5}) {
+		t.Errorf("ratelimit = %+v, want the address limit off and the account limit at its default", got)
 	}
 }
 
@@ -397,8 +450,7 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 }
 
 func TestConfigValidateRequiresKeysWithoutDefaults(t *testing.T) {
-	var cfg Config
-	cfg.applyDefaults()
+	cfg := defaultConfig()
 	var keys []string
 	var cfgErr *ConfigError
 	if err := cfg.Validate(); !errors.As(err, &cfgErr) {
@@ -547,5 +599,54 @@ func TestStrayEnvironmentVariables(t *testing.T) {
 	got := strayEnv(environ)
 	if want := []string{"APP_RATELIMIT_LOGIN_PER_MINUTE", "APP_SESSION_TIMEOUT"}; !slices.Equal(got, want) {
 		t.Errorf("stray = %v, want %v", got, want)
+	}
+}
+
+// The README's table of keys is what operators read; its "default" column must say
+// what the code does when a key is left out.
+func TestConfigREADMETableMatchesDefaults(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make(map[string]string) // key → default cell
+	for line := range strings.Lines(string(data)) {
+		cells := strings.Split(line, " | ")
+		if len(cells) < 3 || !strings.HasPrefix(cells[0], "| `") {
+			continue
+		}
+		rows[strings.Trim(cells[0], "| `")] = cells[1]
+	}
+
+	defaults := defaultConfig()
+	for _, s := range defaults.settings() {
+		cell, ok := rows[s.key]
+		if !ok {
+			t.Errorf("%s: no row in the README's configuration table", s.key)
+			continue
+		}
+		switch {
+		case strings.HasPrefix(cell, "required"):
+			if !s.value.IsZero() {
+				t.Errorf("%s: README says required, but the default is %v", s.key, s.value.Interface())
+			}
+		case cell == "number of CPUs":
+			if got := s.value.Interface(); got != runtime.NumCPU() {
+				t.Errorf("%s: README says the number of CPUs, but the default is %v", s.key, got)
+			}
+		default:
+			want := reflect.New(s.value.Type()).Elem()
+			if !strings.HasPrefix(cell, "`") || !strings.HasSuffix(cell, "`") {
+				t.Errorf("%s: default %q is neither required nor a `value`", s.key, cell)
+				continue
+			}
+			if err := setFromString(want, strings.Trim(cell, "`")); err != nil {
+				t.Errorf("%s: README default %s: %v", s.key, cell, err)
+				continue
+			}
+			if !want.Equal(s.value) {
+				t.Errorf("%s: README says %s, but the default is %v", s.key, cell, s.value.Interface())
+			}
+		}
 	}
 }
