@@ -52,6 +52,21 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 	}
 }
 
+// TestConcurrentCorrectLoginsAreNotThrottled: only failed logins count, so a burst
+// of correct ones beyond the limit all get in.
+func TestConcurrentCorrectLoginsAreNotThrottled(t *testing.T) {
+	t.Parallel()
+	s := startService(t, map[string]string{"APP_RATELIMIT_LOGIN_PER_MINUTE_ACCOUNT": "3"})
+	s.superAdmin("busy.root")
+
+	rs := concurrently(12, func(int) response {
+		return s.client().login("busy.root", testPassword)
+	})
+	if n := countStatus(rs, http.StatusNoContent, ""); n != 12 {
+		t.Errorf("%d of 12 correct logins got in", n)
+	}
+}
+
 // TestConcurrentOwnPasswordChanges: two sessions of one user change the password at
 // once. One wins; the other proved a password that is no longer current and gets
 // 403. The winner's session stays, the loser's ends, and only the winner's new

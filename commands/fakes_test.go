@@ -530,13 +530,16 @@ type fakeThrottle struct {
 	open, settledTwice int
 }
 
-func (f *fakeThrottle) Begin(username, clientAddr string) (time.Duration, func(failed bool)) {
+func (f *fakeThrottle) Begin(ctx context.Context, username, clientAddr string) (time.Duration, func(failed bool), error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a := attempt{username, clientAddr}
 	f.asked = append(f.asked, a)
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
 	if f.wait > 0 {
-		return f.wait, nil
+		return f.wait, nil, nil
 	}
 	f.open++
 	settled := false
@@ -552,7 +555,7 @@ func (f *fakeThrottle) Begin(username, clientAddr string) (time.Duration, func(f
 		if failed {
 			f.failed = append(f.failed, a)
 		}
-	}
+	}, nil
 }
 
 type fakeClock struct {

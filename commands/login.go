@@ -48,12 +48,17 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	); err != nil {
 		return LoginResult{}, err
 	}
-	wait, done := h.throttle.Begin(cmd.Username, cmd.ClientAddr)
+	wait, done, err := h.throttle.Begin(ctx, cmd.Username, cmd.ClientAddr)
+	if err != nil {
+		return LoginResult{}, err
+	}
 	if wait > 0 {
 		return LoginResult{}, &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many failed logins; try again later.", RetryAfter: wait}
 	}
 	defer func() {
-		done(errors.Is(err, domain.ErrInvalidCredentials) || errors.Is(err, domain.ErrAccountInactive))
+		// Only an answer the client receives as 401 counts: once ctx has ended, the
+		// client was told 503 whatever this attempt found.
+		done(ctx.Err() == nil && (errors.Is(err, domain.ErrInvalidCredentials) || errors.Is(err, domain.ErrAccountInactive)))
 	}()
 
 	u, err := h.store.Users().GetByUsername(ctx, cmd.Username)

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -354,5 +355,40 @@ func TestLoginIsNotRefusedByAConcurrentRenewal(t *testing.T) {
 	e.assertSessions(t, idCarol, idCarol+"-s1", idCarol+"-s2", "sess-0001")
 	if len(e.throttle.failed) != 0 {
 		t.Errorf("failures counted: %v", e.throttle.failed)
+	}
+}
+
+// TestLoginAnsweredTooLateIsNotCounted: once the caller has stopped waiting (the
+// client got 503), a wrong password found afterwards does not count against the
+// throttle: only answers the client receives as 401 do.
+func TestLoginAnsweredTooLateIsNotCounted(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	e.hasher.afterVerify = cancel // the bus gave up while bcrypt ran
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+	_, _ = h.Handle(ctx, commands.Login{Username: "carol.user", Password: "wrong password", ClientAddr: clientAddr})
+
+	if len(e.throttle.failed) != 0 || e.throttle.open != 0 {
+		t.Errorf("failures counted %v, claims open %d; want none", e.throttle.failed, e.throttle.open)
+	}
+}
+
+// TestLoginGivesUpWithItsContextWhileWaitingForTheThrottle: the throttle may make an
+// attempt wait for others in progress; a caller that stops waiting gets its
+// context's error and nothing is looked up.
+func TestLoginGivesUpWithItsContextWhileWaitingForTheThrottle(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+	_, err := h.Handle(ctx, commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the context's error", err)
+	}
+	if e.hasher.verifyCalls != 0 {
+		t.Error("the password was checked")
 	}
 }

@@ -89,7 +89,9 @@ type LoginThrottle interface {
 	// it returns how long the caller must wait and claims nothing. Otherwise it returns
 	// zero and done, which the caller must call once the attempt's outcome is known:
 	// failed counts it against both keys, a success or an error gives the claim back.
-	Begin(username, clientAddr string) (wait time.Duration, done func(failed bool))
+	// When only attempts still in progress stand in the way, Begin waits for them to
+	// end, since they may well succeed; err is ctx's error if ctx ends first.
+	Begin(ctx context.Context, username, clientAddr string) (wait time.Duration, done func(failed bool), err error)
 }
 
 // Clock tells the time; tests pass a fixed one.

@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -8,7 +9,7 @@ import (
 
 // failOnce is one attempt that fails.
 func failOnce(lt *LoginThrottle, username, addr string) {
-	if _, done := lt.Begin(username, addr); done != nil {
+	if _, done, _ := lt.Begin(context.Background(), username, addr); done != nil {
 		done(true)
 	}
 }
@@ -24,7 +25,7 @@ func TestSprayedUsernamesAreForgottenOnceRefilled(t *testing.T) {
 	}
 
 	now = now.Add(2 * time.Minute)
-	_, done := lt.Begin("alice", "192.0.2.1")
+	_, done, _ := lt.Begin(context.Background(), "alice", "192.0.2.1")
 	done(false)
 	if n, m := len(lt.accounts.byKey), len(lt.addrs.byKey); n != 1 || m != 1 {
 		t.Errorf("two minutes later: %d username and %d address buckets, want only alice's attempt's", n, m)

@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type LoginThrottle struct {
 	mu       sync.Mutex
 	accounts buckets
 	addrs    buckets
+	// ended is closed, and replaced, whenever an attempt ends: Begin calls waiting
+	// for attempts in progress look again then.
+	ended chan struct{}
 }
 
 // NewLoginThrottle allows perMinuteIP failed logins a minute per client address and
@@ -40,25 +44,50 @@ func NewLoginThrottle(perMinuteIP, perMinuteAccount int, now func() time.Time) *
 		now:      now,
 		accounts: newBuckets(perMinuteAccount, t),
 		addrs:    newBuckets(perMinuteIP, t),
+		ended:    make(chan struct{}),
 	}
 }
 
 // Begin claims one attempt for the username and the address. An attempt in progress
-// counts as a failure until it ends, so attempts sent at once cannot all slip under
-// the limit; when it ends without failing its claim is simply dropped. Over either
-// limit, Begin claims nothing and returns the wait rounded up to whole seconds,
-// because it becomes the Retry-After header.
-func (t *LoginThrottle) Begin(username, clientAddr string) (time.Duration, func(failed bool)) {
+// holds a place in the limit until it ends, so attempts sent at once cannot all
+// slip under it; when it ends without failing, its place is given back. When the
+// failures already counted reach either limit, Begin claims nothing and returns the
+// wait, rounded up to whole seconds because it becomes the Retry-After header. When
+// only attempts in progress fill the limit, Begin waits for one of them to end
+// (they may succeed) or for ctx to.
+func (t *LoginThrottle) Begin(ctx context.Context, username, clientAddr string) (time.Duration, func(failed bool), error) {
+	addr := addrKey(clientAddr)
+	for {
+		wait, done, ended := t.tryBegin(username, addr)
+		if ended == nil {
+			return wait, done, nil
+		}
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		}
+	}
+}
+
+// tryBegin is one look at both limits: a wait, a claim, or, when attempts in
+// progress are all that stand in the way, the channel that says one has ended.
+func (t *LoginThrottle) tryBegin(username, addr string) (time.Duration, func(failed bool), <-chan struct{}) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.accounts.tidy(now)
 	t.addrs.tidy(now)
-	if wait := max(t.accounts.wait(username, now), t.addrs.wait(addrKey(clientAddr), now)); wait > 0 {
-		return (wait + time.Second - 1).Truncate(time.Second), nil
+	accountWait, accountBusy := t.accounts.state(username, now)
+	addrWait, addrBusy := t.addrs.state(addr, now)
+	if wait := max(accountWait, addrWait); wait > 0 {
+		return (wait + time.Second - 1).Truncate(time.Second), nil, nil
+	}
+	if accountBusy || addrBusy {
+		return 0, nil, t.ended
 	}
 	account := t.accounts.claim(username, now)
-	addr := t.addrs.claim(addrKey(clientAddr), now)
+	address := t.addrs.claim(addr, now)
 
 	var once sync.Once
 	return 0, func(failed bool) {
@@ -67,9 +96,11 @@ func (t *LoginThrottle) Begin(username, clientAddr string) (time.Duration, func(
 			t.mu.Lock()
 			defer t.mu.Unlock()
 			account.end(failed, now)
-			addr.end(failed, now)
+			address.end(failed, now)
+			close(t.ended)
+			t.ended = make(chan struct{})
 		})
-	}
+	}, nil
 }
 
 // addrKey is the throttle key of a client address. An IPv6 client usually holds a
@@ -124,17 +155,18 @@ func newBuckets(perMinute int, now time.Time) buckets {
 	return buckets{perMinute: perMinute, byKey: map[string]*bucket{}, sweepAt: minSweepSize, sweptAt: now}
 }
 
-// wait is how long until the key has a token that no attempt in progress may take.
-func (b *buckets) wait(key string, now time.Time) time.Duration {
+// state says whether key may fail once more: wait > 0 when the failures counted
+// have used its limit up, busy when attempts in progress hold the places left.
+func (b *buckets) state(key string, now time.Time) (wait time.Duration, busy bool) {
 	bk, ok := b.byKey[key]
 	if !ok {
-		return 0
+		return 0, false
 	}
-	tokens := bk.lim.TokensAt(now) - float64(bk.pending)
-	if tokens >= 1 {
-		return 0
+	tokens := bk.lim.TokensAt(now)
+	if tokens < 1 {
+		return time.Duration((1 - tokens) * float64(time.Minute) / float64(b.perMinute)), false
 	}
-	return time.Duration((1 - tokens) * float64(time.Minute) / float64(b.perMinute))
+	return 0, tokens-float64(bk.pending) < 1
 }
 
 // claim marks one attempt in progress on key; nil when this kind of key is off.

@@ -1,6 +1,8 @@
 package throttle_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -19,7 +21,7 @@ func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // fail makes one attempt that fails, if the throttle lets it go ahead.
 func fail(lt *throttle.LoginThrottle, username, addr string) {
-	if _, done := lt.Begin(username, addr); done != nil {
+	if _, done, _ := lt.Begin(context.Background(), username, addr); done != nil {
 		done(true)
 	}
 }
@@ -33,7 +35,7 @@ func failTimes(lt *throttle.LoginThrottle, n int, username, addr string) {
 // waitFor is the wait a new attempt would get; an attempt let through ends without
 // failing, which leaves no trace.
 func waitFor(lt *throttle.LoginThrottle, username, addr string) time.Duration {
-	wait, done := lt.Begin(username, addr)
+	wait, done, _ := lt.Begin(context.Background(), username, addr)
 	if done != nil {
 		done(false)
 	}
@@ -165,7 +167,7 @@ func BenchmarkFailedAttempt(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for i := int(worker.Add(1)) * 997; pb.Next(); i++ {
 			username, addr := usernames[i%len(usernames)], addrs[i%len(addrs)]
-			if _, done := lt.Begin(username, addr); done != nil {
+			if _, done, _ := lt.Begin(b.Context(), username, addr); done != nil {
 				done(true)
 			}
 		}
@@ -173,29 +175,46 @@ func BenchmarkFailedAttempt(b *testing.B) {
 }
 
 // TestAttemptsInProgressCount: attempts sent at once cannot all slip under the
-// limit; each holds its claim until it ends, and one that succeeds gives it back.
+// limit. Each holds its place until it ends; one that finds only attempts in
+// progress in its way waits for them, and gets in when one succeeds.
 func TestAttemptsInProgressCount(t *testing.T) {
 	lt := throttle.NewLoginThrottle(100, 2, newClock().now)
-	w1, first := lt.Begin("alice", "192.0.2.1")
-	w2, second := lt.Begin("alice", "192.0.2.2")
-	if w1 != 0 || w2 != 0 {
+	ctx := context.Background()
+	w1, first, _ := lt.Begin(ctx, "alice", "192.0.2.1")
+	w2, second, _ := lt.Begin(ctx, "alice", "192.0.2.2")
+	if w1 != 0 || w2 != 0 || first == nil || second == nil {
 		t.Fatalf("the first two attempts waited %s and %s", w1, w2)
-	}
-	if w := waitFor(lt, "alice", "192.0.2.3"); w <= 0 {
-		t.Fatalf("a third attempt while two are in progress: wait %s, want > 0", w)
 	}
 	if w := waitFor(lt, "bob", "192.0.2.3"); w != 0 {
 		t.Errorf("another username is held up by alice's attempts: wait %s", w)
 	}
 
-	first(false) // a success: its claim is given back
-	if w := waitFor(lt, "alice", "192.0.2.3"); w != 0 {
-		t.Errorf("after one attempt succeeded: wait %s, want 0", w)
+	// A third attempt waits while both are in progress, and gives up with its context.
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, done, err := lt.Begin(short, "alice", "192.0.2.3"); !errors.Is(err, context.DeadlineExceeded) || done != nil {
+		t.Fatalf("third attempt while two are in progress: err %v, want the context's deadline", err)
 	}
+
+	// When one succeeds, a waiting attempt takes its place.
+	third := make(chan time.Duration)
+	go func() {
+		w, done, err := lt.Begin(ctx, "alice", "192.0.2.3")
+		if err == nil && done != nil {
+			done(true)
+		}
+		third <- w
+	}()
+	first(false)
+	if w := <-third; w != 0 {
+		t.Errorf("after an attempt succeeded, the waiting one got wait %s, want a place", w)
+	}
+
+	// Two failures (the second attempt's and the third's) use the limit up: no
+	// waiting now, a wait to report.
 	second(true)
 	second(true) // settling twice counts once
-	fail(lt, "alice", "192.0.2.3")
-	if w := waitFor(lt, "alice", "192.0.2.3"); w <= 0 {
+	if w := waitFor(lt, "alice", "192.0.2.4"); w <= 0 {
 		t.Errorf("after two failures: wait %s, want > 0", w)
 	}
 }
@@ -212,7 +231,7 @@ func TestConcurrentFailuresStopAtTheLimit(t *testing.T) {
 	for range 50 {
 		wg.Go(func() {
 			<-start
-			if _, done := lt.Begin("alice", "192.0.2.1"); done != nil {
+			if _, done, _ := lt.Begin(context.Background(), "alice", "192.0.2.1"); done != nil {
 				checked.Add(1)
 				done(true)
 			}
@@ -246,5 +265,32 @@ func TestIPv6CountsPerSlash64(t *testing.T) {
 	}
 	if w := waitFor(lt, "user3", "192.0.2.2"); w != 0 {
 		t.Errorf("the next IPv4 address: wait %s, want 0", w)
+	}
+}
+
+// TestConcurrentSuccessesAreNeverRefused: only failures count, so any number of
+// attempts that all succeed get in, however many arrive at once.
+func TestConcurrentSuccessesAreNeverRefused(t *testing.T) {
+	lt := throttle.NewLoginThrottle(2, 2, newClock().now)
+	var (
+		wg      sync.WaitGroup
+		refused atomic.Int64
+		start   = make(chan struct{})
+	)
+	for range 50 {
+		wg.Go(func() {
+			<-start
+			wait, done, err := lt.Begin(t.Context(), "alice", "192.0.2.1")
+			if err != nil || wait > 0 {
+				refused.Add(1)
+				return
+			}
+			done(false)
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := refused.Load(); n != 0 {
+		t.Errorf("%d of 50 successful attempts refused", n)
 	}
 }
