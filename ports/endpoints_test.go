@@ -193,25 +193,32 @@ func TestMediaTypeMayHaveParametersAndAnyCase(t *testing.T) {
 }
 
 func TestMalformedIDIsRefusedBeforeAuthentication(t *testing.T) {
-	ids := []string{
-		"not-a-uuid",
-		strings.ReplaceAll(targetID, "-", ""),
-		"{" + targetID + "}",
-		"urn:uuid:" + targetID,
-		targetID[:35],
-		targetID + "0",
-		strings.Replace(targetID, "0", "g", 1),
-		targetID + "%2Fpassword", // an escaped slash does not end the segment
+	ids := []struct {
+		id     string
+		status int
+		code   domain.Code
+		fields []string
+	}{
+		{"not-a-uuid", http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{strings.ReplaceAll(targetID, "-", ""), http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{"{" + targetID + "}", http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{"urn:uuid:" + targetID, http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{targetID[:35], http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{targetID + "0", http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{strings.Replace(targetID, "0", "g", 1), http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		// An escaped slash neither ends the segment nor belongs to an id: the path
+		// names nothing.
+		{targetID + "%2Fpassword", http.StatusNotFound, domain.CodeNotFound, nil},
 	}
 	for _, e := range apiEndpoints() {
 		if !e.hasID() {
 			continue
 		}
-		for _, id := range ids {
-			t.Run(e.String()+"/"+id, func(t *testing.T) {
+		for _, c := range ids {
+			t.Run(e.String()+"/"+c.id, func(t *testing.T) {
 				h := newHarness(t)
-				w := h.do(e.method, strings.Replace(e.path, targetID, id, 1), e.body)
-				wantProblem(t, w, http.StatusBadRequest, domain.CodeInvalidRequest, "id")
+				w := h.do(e.method, strings.Replace(e.path, targetID, c.id, 1), e.body)
+				wantProblem(t, w, c.status, c.code, c.fields...)
 				if e.calls(h) != 0 {
 					t.Error("the use case was sent a malformed id")
 				}

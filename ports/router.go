@@ -144,11 +144,12 @@ func Routes() []Route {
 func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Handler {
 	srv := &server{cfg: cfg.withDefaults(), send: s, probes: ready}
 
-	// Paths are matched as sent: a path that is not clean matches no route (404)
-	// rather than being redirected to one, and an escaped slash stays part of its
-	// segment instead of starting a new one, so that /users/{id}%2Fpassword is a bad
-	// id (400), not the password endpoint.
-	router := mux.NewRouter().SkipClean(true).UseEncodedPath()
+	// Paths are matched decoded, so that an escaped unreserved character means what
+	// it encodes (RFC 3986 §6.2.2.2: /account/m%65 is /account/me), and a path that
+	// is not clean matches no route (404) rather than being redirected to one.
+	// Decoding would also turn an escaped slash into a separator; refuseEscapedSlash
+	// keeps such paths away from the routes.
+	router := mux.NewRouter().SkipClean(true)
 	router.NotFoundHandler = handler(notFound)
 	paths := groupByPath(srv.endpoints())
 	for _, path := range slices.Sorted(maps.Keys(paths)) {
@@ -156,7 +157,20 @@ func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Ha
 	}
 	router.PathPrefix("/docs/").Handler(newMethods("/docs/", map[string]http.Handler{http.MethodGet: srv.cfg.Docs}))
 
-	return withRequestID(withSecurityHeaders(withAccessLog(logger, withTimeout(srv.cfg.RequestTimeout, router))))
+	return withRequestID(withSecurityHeaders(withAccessLog(logger, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
+}
+
+// refuseEscapedSlash answers 404 to a path with an escaped slash in it. Decoded, it
+// would reach another route than the one sent (/users/{id}%2Fpassword would set a
+// password), and no path here has a slash inside a segment, so it names nothing.
+func refuseEscapedSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); strings.Contains(p, "%2F") || strings.Contains(p, "%2f") {
+			writeError(w, r, errNotFound)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func groupByPath(endpoints []endpoint) map[string]map[string]http.Handler {

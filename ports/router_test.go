@@ -11,6 +11,7 @@ import (
 
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/ports/openapi"
+	"github.com/example/accounts/queries"
 )
 
 func TestRoutes(t *testing.T) {
@@ -166,6 +167,50 @@ func TestNotFound(t *testing.T) {
 			})
 		}
 	}
+}
+
+// An escaped slash would become a separator once decoded, leading a request to a
+// route its path does not name; it gets the 404 of any unknown path instead, in
+// either letter case, whatever the method and cookie.
+func TestEscapedSlashNamesNothing(t *testing.T) {
+	requests := []struct{ method, path, body string }{
+		{http.MethodPut, "/api/v1/users/" + targetID + "%2Fpassword", `{"password":"` + secretPassword + `"}`},
+		{http.MethodPut, "/api/v1/users/" + targetID + "%2fpassword", `{"password":"` + secretPassword + `"}`},
+		{http.MethodGet, "/api/v1/account%2Fme", ""},
+		{http.MethodGet, "/api%2Fv1/", ""},
+		{http.MethodGet, "/docs%2Findex.html", ""},
+	}
+	for _, req := range requests {
+		t.Run(req.method+" "+req.path, func(t *testing.T) {
+			h := newHarness(t)
+			w := h.do(req.method, req.path, req.body, withCookie(sessionToken))
+			wantProblem(t, w, http.StatusNotFound, domain.CodeNotFound)
+			if h.authenticate.calls != 0 || h.setUserPassword.calls != 0 || h.me.calls != 0 {
+				t.Error("a path with an escaped slash reached a handler")
+			}
+		})
+	}
+}
+
+// Escaped unreserved characters mean what they encode (RFC 3986 §6.2.2.2), so a
+// client or proxy that escapes more than it must still reaches the same resource.
+func TestEscapedUnreservedCharactersAreEquivalent(t *testing.T) {
+	t.Run("path", func(t *testing.T) {
+		h := newHarness(t)
+		w := h.do(http.MethodGet, "/api/v1/account/m%65", "", withCookie(sessionToken))
+		wantBody(t, w, http.StatusOK, aUserJSON)
+		if h.me.msg != (queries.Me{Actor: theActor}) {
+			t.Errorf("sent %+v", h.me.msg)
+		}
+	})
+	t.Run("id", func(t *testing.T) {
+		h := newHarness(t)
+		w := h.do(http.MethodGet, "/api/v1/users/"+strings.ReplaceAll(targetID, "-", "%2D"), "", withCookie(sessionToken))
+		wantBody(t, w, http.StatusOK, aUserJSON)
+		if h.getUser.msg != (queries.GetUser{Actor: theActor, UserID: targetID}) {
+			t.Errorf("sent %+v", h.getUser.msg)
+		}
+	})
 }
 
 func TestRootRedirectsToDocs(t *testing.T) {
