@@ -105,6 +105,10 @@ func (s *memStore) Users() commands.Users       { return memUsers{s: s, st: &s.s
 func (s *memStore) Sessions() commands.Sessions { return memSessions{s: s, st: &s.st} }
 
 func (s *memStore) InTx(ctx context.Context, fn func(context.Context, commands.Repositories) error) error {
+	// Like a database, no transaction begins for a request that is out of time.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s.txMu.Lock()
 	defer s.txMu.Unlock()
 	s.mu.Lock()
@@ -420,13 +424,20 @@ type fakeHasher struct {
 	// commits concurrently while a real hash takes its time.
 	beforeHash  func()
 	afterVerify func()
+	// hashBlocks makes Hash take until its context ends, as a saturated or slow
+	// hasher would.
+	hashBlocks bool
 }
 
-func (h *fakeHasher) Hash(_ context.Context, password string) (string, error) {
+func (h *fakeHasher) Hash(ctx context.Context, password string) (string, error) {
 	h.mu.Lock()
 	h.hashCalls++
-	hook, err := h.beforeHash, h.hashErr
+	hook, err, blocks := h.beforeHash, h.hashErr, h.hashBlocks
 	h.mu.Unlock()
+	if blocks {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
 	if hook != nil {
 		hook()
 	}

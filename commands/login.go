@@ -102,10 +102,17 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 // renewedHash is a fresh hash of the password just proved when the stored one was
 // made with other settings (bcrypt_cost was changed since), so that stored hashes
 // follow the configuration as users log in; "" when there is nothing to renew. It
-// is best effort: a login never fails because the renewal could not be hashed.
+// is best effort: a login never fails because the renewal could not be hashed, and
+// the renewal may take at most half the time the login has left, so that it cannot
+// be what makes the login miss its deadline.
 func (h LoginHandler) renewedHash(ctx context.Context, stored, password string) string {
 	if !h.hasher.Outdated(stored) {
 		return ""
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(deadline)/2)
+		defer cancel()
 	}
 	fresh, err := h.hasher.Hash(ctx, password)
 	if err != nil {

@@ -392,3 +392,26 @@ func TestLoginGivesUpWithItsContextWhileWaitingForTheThrottle(t *testing.T) {
 		t.Error("the password was checked")
 	}
 }
+
+// TestRenewalCannotMakeTheLoginMissItsDeadline: a renewal that would take all the
+// time the login has left is given up half way, and the login gets in on time.
+func TestRenewalCannotMakeTheLoginMissItsDeadline(t *testing.T) {
+	e := newEnv(t)
+	u := e.store.user(t, idCarol)
+	u.PasswordHash = oldHashPrefix + hashOf(passwordOf("carol.user"))
+	e.store.putUser(u)
+	e.hasher.hashBlocks = true
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+
+	res, err := h.Handle(ctx, commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	wantCode(t, err, "")
+	if res.Token == "" {
+		t.Error("no token")
+	}
+	if got := e.store.user(t, idCarol); got != u {
+		t.Errorf("stored %+v, want it untouched %+v", got, u)
+	}
+}

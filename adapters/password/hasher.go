@@ -94,11 +94,13 @@ func NewHasher(cfg Config) (*Hasher, error) {
 // Hash returns the bcrypt hash of the password's pre-hash, to be stored as is.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	pre := h.prehash(password)
-	if err := h.acquire(ctx); err != nil {
+	var (
+		hash []byte
+		err  error
+	)
+	if err := h.run(ctx, func() { hash, err = bcrypt.GenerateFromPassword(pre, h.cost) }); err != nil {
 		return "", err
 	}
-	defer h.release()
-	hash, err := bcrypt.GenerateFromPassword(pre, h.cost)
 	if err != nil {
 		return "", fmt.Errorf("password: hash: %w", err)
 	}
@@ -111,19 +113,42 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // answer is then false whatever the dummy comparison says.
 func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
 	pre := h.prehash(password)
-	if err := h.acquire(ctx); err != nil {
-		return false, err
+	var match bool
+	err := h.run(ctx, func() {
+		err := h.compare([]byte(hash), pre)
+		switch {
+		case err == nil:
+			match = true
+		case !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+			_ = h.compare(h.dummy, pre)
+		}
+	})
+	if err != nil {
+		return false, err // match may still be written by the work running on
 	}
-	defer h.release()
-	err := h.compare([]byte(hash), pre)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
-		return false, nil
-	default:
-		_ = h.compare(h.dummy, pre)
-		return false, nil
+	return match, nil
+}
+
+// run does work, one bcrypt run's worth of CPU, in a hashing slot. It returns when
+// the work is done or when ctx ends, whichever comes first: a request out of time
+// gets its answer at once. Work cut short this way still finishes in the
+// background, holding its slot until then, so the bound on concurrent hashing
+// holds all the same.
+func (h *Hasher) run(ctx context.Context, work func()) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer h.release() // before done closes: whoever sees done sees the slot free
+		work()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

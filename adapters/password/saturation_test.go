@@ -128,3 +128,24 @@ func TestOutdated(t *testing.T) {
 		t.Errorf("an outdated hash must still verify: %v, %v", ok, err)
 	}
 }
+
+// A request whose deadline passes while bcrypt runs gets its context's error rather
+// than waiting the hash out; the slot is freed when the hash is done.
+func TestDeadlineDuringTheHashWins(t *testing.T) {
+	h, err := NewHasher(Config{Pepper: bytes.Repeat([]byte("p"), MinPepperLength), Cost: 10, Concurrency: 1, Wait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	if _, err := h.Hash(ctx, "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Hash: err = %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := h.Verify(ctx, string(h.dummy), "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Verify: err = %v, want context.DeadlineExceeded", err)
+	}
+	// The cut-short hash still holds the slot until it is done.
+	if _, err := h.Hash(t.Context(), "correct horse"); err != nil {
+		t.Errorf("Hash once the slot is free again: %v", err)
+	}
+}
