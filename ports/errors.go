@@ -67,7 +67,15 @@ func classify(err error) (*domain.Error, int) {
 
 // writeError answers with the problem for err. Server-side failures are noted for the
 // access log line, which is where the real error text goes.
+//
+// A request whose client hung up gets no answer: nobody is left to read it, and err
+// is then most likely the cancellation itself, which says nothing about the service's
+// health. Only the access log hears of it, as a 499.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		notesFrom(r.Context()).clientGone = true
+		return
+	}
 	e, status := classify(err)
 	if status >= http.StatusInternalServerError {
 		notesFrom(r.Context()).err = err

@@ -66,13 +66,20 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 }
 
 // notes is what the inner layers learn about a request that its access log line
-// reports: the route it matched, who made it, and the error behind a 5xx. The access
-// log puts an empty one in the context; the request's own goroutine fills it in.
+// reports: the route it matched, who made it, the error behind a 5xx, and whether the
+// client hung up before it was answered. The access log puts an empty one in the
+// context; the request's own goroutine fills it in.
 type notes struct {
-	route  string
-	userID string
-	err    error
+	route      string
+	userID     string
+	err        error
+	clientGone bool
 }
+
+// statusClientClosedRequest is what the access log records for a request whose
+// client hung up before it was answered: nginx's 499, so that it reads neither as
+// the service's failure (5xx) nor as an answer the client got.
+const statusClientClosedRequest = 499
 
 type notesKey struct{}
 
@@ -110,6 +117,9 @@ func withAccessLog(logger *zap.Logger, next http.Handler) http.Handler {
 
 func logRequest(logger *zap.Logger, r *http.Request, rec *recorder, n *notes, took time.Duration, panicked bool) {
 	status := rec.statusCode()
+	if n.clientGone && rec.status == 0 {
+		status = statusClientClosedRequest
+	}
 	fields := []zap.Field{
 		zap.String("method", r.Method),
 		zap.String("route", n.route),

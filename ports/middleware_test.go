@@ -1,6 +1,8 @@
 package ports
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -117,6 +119,63 @@ func TestAccessLog(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// withContext sends the request with ctx, as the server does once it has one.
+func withContext(ctx context.Context) option {
+	return func(r *http.Request) { *r = *r.WithContext(ctx) }
+}
+
+// A client that hangs up is not an outage: its request is logged as nginx's 499 at
+// info, whatever error the cancellation caused inside, and nothing is written for it.
+func TestClientThatHangsUpIsLogged499(t *testing.T) {
+	for name, err := range map[string]error{
+		"the cancellation itself": fmt.Errorf("send: %w", context.Canceled),
+		"a bus failure":           domain.Unavailable("no reply from the bus", 0),
+		"an internal error":       errors.New("connection reset"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.router()
+			h.me.err = err
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			w := h.do(http.MethodGet, "/api/v1/account/me", "", withCookie(sessionToken), withContext(ctx))
+			if w.Body.Len() != 0 || w.Header().Get("Content-Type") != "" || w.Header().Get("Retry-After") != "" {
+				t.Errorf("answered a client that is gone: %d %v %s", w.Code, w.Header(), w.Body)
+			}
+			entries := h.logs.All()
+			if len(entries) != 1 {
+				t.Fatalf("%d log lines, want exactly one: %v", len(entries), entries)
+			}
+			fields := entries[0].ContextMap()
+			if entries[0].Level != zapcore.InfoLevel || fields["status"] != int64(499) {
+				t.Errorf("logged status %v at %v, want 499 at info", fields["status"], entries[0].Level)
+			}
+			if _, ok := fields["error"]; ok {
+				t.Errorf("logged the error %v of a request nobody waits for", fields["error"])
+			}
+			if got := h.logs.FilterLevelExact(zapcore.ErrorLevel).Len(); got != 0 {
+				t.Errorf("%d error lines, want none", got)
+			}
+		})
+	}
+}
+
+// A deadline that passes is the service being too slow, not the client leaving:
+// that stays a 503 worth an error line.
+func TestDeadlineIsStill503(t *testing.T) {
+	h := newHarness(t)
+	h.router()
+	h.me.err = fmt.Errorf("send: %w", context.DeadlineExceeded)
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	w := h.do(http.MethodGet, "/api/v1/account/me", "", withCookie(sessionToken), withContext(ctx))
+	wantProblem(t, w, http.StatusServiceUnavailable, domain.CodeUnavailable)
+	entries := h.logs.All()
+	if len(entries) != 1 || entries[0].Level != zapcore.ErrorLevel || entries[0].ContextMap()["status"] != int64(503) {
+		t.Errorf("logged %v, want one error line with status 503", entries)
 	}
 }
 
