@@ -75,7 +75,7 @@ func startService(t *testing.T, env map[string]string) *service {
 // into the app, e.g. fx.Populate to reach one of its parts.
 func startServiceApp(t *testing.T, env map[string]string, opts ...fx.Option) (*service, *fxtest.App) {
 	t.Helper()
-	// A copy: callers share maps such as slowHashing between parallel tests.
+	// A copy: callers may share one map between parallel tests.
 	env = maps.Clone(env)
 	if env == nil {
 		env = map[string]string{}

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,39 +20,66 @@ import (
 	"github.com/example/accounts/adapters/bus"
 )
 
-// slowHashing makes every password hash take a noticeable time, so tests can catch
-// requests in flight.
-var slowHashing = map[string]string{"APP_SECURITY_BCRYPT_COST": "11"}
-
 // TestShutdownFinishesInFlightRequests: stopping the service lets a request that is
 // already being served complete, then refuses new connections.
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	t.Parallel()
-	s, app := startServiceApp(t, slowHashing)
-	type result struct {
-		status int
-		err    error
-	}
-	done := make(chan result)
-	go func() {
-		body := strings.NewReader(`{"username":"late.comer","password":"` + testPassword + `"}`)
-		resp, err := http.Post(s.URL+"/api/v1/account/signup", "application/json", body)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		_ = resp.Body.Close()
-		done <- result{status: resp.StatusCode}
-	}()
-	time.Sleep(100 * time.Millisecond) // let the signup reach the password hash
-	app.RequireStop()
+	s, app := startServiceApp(t, nil)
 
-	if r := <-done; r.err != nil || r.status != http.StatusCreated {
-		t.Fatalf("in-flight signup: %d %v", r.status, r.err)
+	// The 100 Continue says the handler has started reading the body: from then
+	// on the request is in flight, and it stays so until the body comes.
+	body := `{"username":"late.comer","password":"` + testPassword + `"}`
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if resp, err := http.Get(s.URL + "/livez"); err == nil {
-		_ = resp.Body.Close()
-		t.Error("the stopped service still accepts connections")
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = fmt.Fprintf(conn, "POST /api/v1/account/signup HTTP/1.1\r\nHost: accounts\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", len(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(conn)
+	if status, err := rd.ReadString('\n'); err != nil || !strings.Contains(status, "100 Continue") {
+		t.Fatalf("want 100 Continue, got %q, %v", status, err)
+	}
+	if _, err := rd.ReadString('\n'); err != nil { // the interim response's empty line
+		t.Fatal(err)
+	}
+
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
+		defer cancel()
+		stopped <- app.Stop(ctx)
+	}()
+	// Once new connections are refused, the stop has begun; only then does the
+	// in-flight request get its body.
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+		if err != nil {
+			break
+		}
+		_ = c.Close()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := io.WriteString(conn, body); err != nil {
+		t.Fatal(err)
+	}
+
+	resp, err := http.ReadResponse(rd, nil)
+	if err != nil {
+		t.Fatalf("in-flight signup: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("in-flight signup: %d, want 201", resp.StatusCode)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("stop: %v", err)
 	}
 }
 
@@ -132,32 +159,28 @@ func TestShutdownCutsRequestsThatOutlastTheDrain(t *testing.T) {
 func TestHashingSaturated(t *testing.T) {
 	t.Parallel()
 	s := startService(t, map[string]string{
-		"APP_SECURITY_BCRYPT_COST":      "10",
+		"APP_SECURITY_BCRYPT_COST":      "11",
 		"APP_SECURITY_HASH_CONCURRENCY": "1",
 		"APP_SECURITY_HASH_WAIT":        "10ms",
 	})
-	var wg sync.WaitGroup
-	results := make([]response, 2)
-	for i, name := range []string{"first.user", "second.user"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = s.client().do("POST", "/api/v1/account/signup", map[string]string{"username": name, "password": testPassword})
-		}()
+	// Ten signups at once, one hashing slot, each hash far longer than the wait:
+	// some must find the slot taken, whatever the scheduling.
+	rs := concurrently(10, func(i int) response {
+		return s.client().do("POST", "/api/v1/account/signup",
+			map[string]string{"username": fmt.Sprintf("user%d.name", i), "password": testPassword})
+	})
+	created, refused := countStatus(rs, http.StatusCreated, ""), countStatus(rs, http.StatusServiceUnavailable, "unavailable")
+	if created == 0 || refused == 0 || created+refused != len(rs) {
+		t.Fatalf("%d created and %d refused of %d, want both and nothing else", created, refused, len(rs))
 	}
-	wg.Wait()
-
-	statuses := map[int]int{}
-	for _, r := range results {
-		statuses[r.Status]++
-		if r.Status == http.StatusServiceUnavailable {
-			assertStatus(t, r, 503, "unavailable")
-			if r.Header.Get("Retry-After") == "" {
-				t.Error("503 without Retry-After")
-			}
+	for _, r := range rs {
+		if r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") == "" {
+			t.Error("503 without Retry-After")
 		}
 	}
-	if statuses[201] != 1 || statuses[503] != 1 {
-		t.Fatalf("want one 201 and one 503, got %v", statuses)
+	// The refused ones left nothing behind.
+	n, err := s.DB.NewSelect().Table("users").Count(t.Context())
+	if err != nil || int(n) != created {
+		t.Errorf("%d users stored (%v), want the %d created", n, err, created)
 	}
 }
