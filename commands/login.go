@@ -55,10 +55,14 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	if wait > 0 {
 		return LoginResult{}, &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many failed logins; try again later.", RetryAfter: wait}
 	}
+	// proven: the password was right. An attempt counts as failed when it was
+	// answered 401, and also when it was abandoned (the caller stopped waiting)
+	// before the password was proven: its hashing is spent all the same, and a
+	// client that hangs up mid-attempt must not get unlimited, uncounted guesses.
+	var proven bool
 	defer func() {
-		// Only an answer the client receives as 401 counts: once ctx has ended, the
-		// client was told 503 whatever this attempt found.
-		done(ctx.Err() == nil && (errors.Is(err, domain.ErrInvalidCredentials) || errors.Is(err, domain.ErrAccountInactive)))
+		failed := errors.Is(err, domain.ErrInvalidCredentials) || errors.Is(err, domain.ErrAccountInactive)
+		done(failed || !proven && ctx.Err() != nil)
 	}()
 
 	u, err := h.store.Users().GetByUsername(ctx, cmd.Username)
@@ -76,6 +80,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	if !ok || u == nil {
 		return LoginResult{}, domain.ErrInvalidCredentials
 	}
+	proven = true
 	if !u.IsActive {
 		return LoginResult{}, domain.ErrAccountInactive
 	}

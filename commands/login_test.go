@@ -358,19 +358,39 @@ func TestLoginIsNotRefusedByAConcurrentRenewal(t *testing.T) {
 	}
 }
 
-// TestLoginAnsweredTooLateIsNotCounted: once the caller has stopped waiting (the
-// client got 503), a wrong password found afterwards does not count against the
-// throttle: only answers the client receives as 401 do.
-func TestLoginAnsweredTooLateIsNotCounted(t *testing.T) {
-	e := newEnv(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	e.hasher.afterVerify = cancel // the bus gave up while bcrypt ran
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+// TestLoginAbandonedBeforeTheProofCounts: a caller that stops waiting (a client
+// hanging up, a request out of time) while its password is being checked has its
+// attempt counted as a failure: the hashing is spent, and hanging up must not buy
+// uncounted guesses. Once the password is proven right, abandoning does not count.
+func TestLoginAbandonedBeforeTheProofCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name, password string
+		cutShort       bool // the hasher returns the context's error mid-hash
+		wantFailed     bool
+	}{
+		{"wrong password", "wrong password", false, true},
+		{"right password", passwordOf("carol.user"), false, false},
+		{"check cut short", passwordOf("carol.user"), true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithCancel(t.Context())
+			e.hasher.afterVerify = cancel // the caller gave up while bcrypt ran
+			if tc.cutShort {
+				e.hasher.verifyErr = context.Canceled
+			}
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
 
-	_, _ = h.Handle(ctx, commands.Login{Username: "carol.user", Password: "wrong password", ClientAddr: clientAddr})
+			_, _ = h.Handle(ctx, commands.Login{Username: "carol.user", Password: tc.password, ClientAddr: clientAddr})
 
-	if len(e.throttle.failed) != 0 || e.throttle.open != 0 {
-		t.Errorf("failures counted %v, claims open %d; want none", e.throttle.failed, e.throttle.open)
+			var want []attempt
+			if tc.wantFailed {
+				want = []attempt{{"carol.user", clientAddr}}
+			}
+			if !slices.Equal(e.throttle.failed, want) || e.throttle.open != 0 {
+				t.Errorf("failures counted %v, claims open %d; want %v", e.throttle.failed, e.throttle.open, want)
+			}
+		})
 	}
 }
 
