@@ -5,10 +5,6 @@ create table users (
     id            uuid primary key,
     username      text collate "C" not null constraint users_username_key unique,
     password_hash text not null,
-    -- When the password last changed. A renewed hash of the same password (after
-    -- a bcrypt cost change) leaves it alone, so that a check "has the password
-    -- changed since I verified it?" does not mistake a renewal for a change.
-    password_changed_at timestamptz not null,
     role          text not null constraint users_role_check
                       check (role in ('super_admin', 'admin', 'user')),
     is_active     boolean not null default true,

@@ -1,15 +1,21 @@
 package postgres_test
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
+	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
 	"github.com/example/accounts/migrations"
 )
 
@@ -119,4 +125,38 @@ func openEmptyAt(t *testing.T, dbURL string) *bun.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
+}
+
+// TestPasswordChangedAtBackfill: users created before password_changed_at existed
+// get their updated_at, the latest moment their password can have changed.
+func TestPasswordChangedAtBackfill(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := t.Context()
+	store := postgres.NewStore(db)
+	u := newUser(1, "old.timer", domain.RoleUser)
+	u.UpdatedAt = u.CreatedAt.Add(time.Hour)
+	if err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error { return tx.Users().Add(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before the migration, then the migration itself.
+	for _, file := range []string{
+		"20261124120300_add_password_changed_at.tx.down.sql",
+		"20261124120300_add_password_changed_at.tx.up.sql",
+	} {
+		sql, err := os.ReadFile(filepath.Join("..", "..", "migrations", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(sql)); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	got, err := store.Users().Get(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.PasswordChangedAt.Equal(u.UpdatedAt) {
+		t.Errorf("password_changed_at = %v, want updated_at %v", got.PasswordChangedAt, u.UpdatedAt)
+	}
 }
