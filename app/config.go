@@ -140,8 +140,8 @@ const (
 
 // LoadConfig starts from the defaults, decodes the config file (APP_CONFIG, else
 // config.toml in the working directory) onto them, applies APP_<SECTION>_<KEY>
-// overrides from lookupEnv and validates the result. lookupEnv is a parameter so tests never see the
-// developer's environment; pass os.LookupEnv.
+// overrides from lookupEnv and validates the result. lookupEnv is a parameter so
+// tests never see the developer's environment; pass os.LookupEnv.
 //
 // Every problem found is reported at once, one per line, as a *ConfigError, so an
 // operator fixes them all in one go rather than one restart at a time.

@@ -70,7 +70,9 @@ func TestConcurrentCorrectLoginsAreNotThrottled(t *testing.T) {
 // TestConcurrentOwnPasswordChanges: two sessions of one user change the password at
 // once. One wins; the other proved a password that is no longer current and gets
 // 403. The winner's session stays, the loser's ends, and only the winner's new
-// password logs in.
+// password logs in. Whether the two overlap is the scheduler's call and the outcome
+// must be the same either way; the overlap itself is pinned down, deterministically,
+// by the commands test TestChangeOwnPasswordLosesToAConcurrentChange.
 func TestConcurrentOwnPasswordChanges(t *testing.T) {
 	t.Parallel()
 	s := startService(t, nil)

@@ -62,7 +62,8 @@ type Store interface {
 
 // PasswordHasher hashes and verifies passwords. Both methods wait for a free hashing
 // slot, bounded in time; when none frees up they return an error matching
-// domain.ErrUnavailable.
+// domain.ErrUnavailable. Both return ctx's error as soon as ctx ends, even while
+// the hash runs: the work then finishes in the background, still in its slot.
 type PasswordHasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 	// Verify reports whether password matches hash. An empty hash never matches but

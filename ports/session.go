@@ -25,13 +25,8 @@ func (s *server) sessionCookie(value string) *http.Cookie {
 	}
 }
 
-// setSessionCookie sets the cookie, replacing any earlier word on it in the same
-// response (a removal of a stale cookie before a login, a refresh before a logout):
-// RFC 6265 §4.1.1 asks for one Set-Cookie per cookie name, since clients need not
-// apply several in order. It is the only cookie the API sets.
 func (s *server) setSessionCookie(w http.ResponseWriter, token string) {
-	w.Header().Del("Set-Cookie")
-	http.SetCookie(w, s.sessionCookie(token))
+	writeSessionCookie(w, s.sessionCookie(token))
 }
 
 // removeSessionCookie tells the browser to drop the cookie (Max-Age=0), with the same
@@ -39,6 +34,15 @@ func (s *server) setSessionCookie(w http.ResponseWriter, token string) {
 func (s *server) removeSessionCookie(w http.ResponseWriter) {
 	c := s.sessionCookie("")
 	c.MaxAge = -1
+	writeSessionCookie(w, c)
+}
+
+// writeSessionCookie sets c, replacing any earlier word on the session cookie in the
+// same response (the removal of a stale cookie before a login, a refreshed cookie
+// before a logout's removal): RFC 6265 §4.1.1 asks for one Set-Cookie per cookie
+// name, since clients need not apply several in order. It is the only cookie the API
+// sets, so every Set-Cookie goes.
+func writeSessionCookie(w http.ResponseWriter, c *http.Cookie) {
 	w.Header().Del("Set-Cookie")
 	http.SetCookie(w, c)
 }

@@ -130,22 +130,39 @@ func TestOutdated(t *testing.T) {
 }
 
 // A request whose deadline passes while bcrypt runs gets its context's error rather
-// than waiting the hash out; the slot is freed when the hash is done.
+// than waiting the hash out, and the cut-short hash keeps its slot until it is done,
+// so the bound on concurrent hashing holds. Cost 11 makes each hash last far longer
+// than the 5 ms deadlines.
 func TestDeadlineDuringTheHashWins(t *testing.T) {
-	h, err := NewHasher(Config{Pepper: bytes.Repeat([]byte("p"), MinPepperLength), Cost: 10, Concurrency: 1, Wait: time.Minute})
+	h, err := NewHasher(Config{Pepper: bytes.Repeat([]byte("p"), MinPepperLength), Cost: 11, Concurrency: 1, Wait: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
-	defer cancel()
-	if _, err := h.Hash(ctx, "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Hash: err = %v, want context.DeadlineExceeded", err)
+	deadline := func() context.Context {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
 	}
-	if _, err := h.Verify(ctx, string(h.dummy), "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
+
+	if _, err := h.Hash(deadline(), "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Hash: err = %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := h.Hash(t.Context(), "correct horse"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("Hash while the cut-short one runs on: err = %v, want its slot still taken", err)
+	}
+	waitForFreeSlots(t, h)
+
+	if _, err := h.Verify(deadline(), string(h.dummy), "correct horse"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Verify: err = %v, want context.DeadlineExceeded", err)
 	}
-	// The cut-short hash still holds the slot until it is done.
-	if _, err := h.Hash(t.Context(), "correct horse"); err != nil {
-		t.Errorf("Hash once the slot is free again: %v", err)
+	waitForFreeSlots(t, h)
+}
+
+func waitForFreeSlots(t *testing.T, h *Hasher) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); len(h.slots) > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("a cut-short hash never gave its slot back")
+		}
 	}
 }

@@ -142,8 +142,9 @@ func (b *bucket) end(failed bool, now time.Time) {
 	}
 }
 
-// buckets are the token buckets of one kind of key. A key without a bucket has never
-// failed or has fully recovered: both mean a full bucket.
+// buckets are the token buckets of one kind of key. Every attempt gets its key a
+// bucket; sweeps drop those that are full again with no attempt in progress, so a
+// key without a bucket simply has its whole limit free.
 type buckets struct {
 	perMinute int
 	byKey     map[string]*bucket

@@ -196,18 +196,26 @@ func TestAttemptsInProgressCount(t *testing.T) {
 		t.Fatalf("third attempt while two are in progress: err %v, want the context's deadline", err)
 	}
 
-	// When one succeeds, a waiting attempt takes its place.
-	third := make(chan time.Duration)
+	// When one succeeds, a waiting attempt takes its place. (Whether it is already
+	// waiting when the first ends is the scheduler's call; either way it must get
+	// in, and a wake-up that never comes fails at the deadline instead of hanging.)
+	type outcome struct {
+		wait time.Duration
+		err  error
+	}
+	third := make(chan outcome)
 	go func() {
-		w, done, err := lt.Begin(ctx, "alice", "192.0.2.3")
+		bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		w, done, err := lt.Begin(bounded, "alice", "192.0.2.3")
 		if err == nil && done != nil {
 			done(true)
 		}
-		third <- w
+		third <- outcome{w, err}
 	}()
 	first(false)
-	if w := <-third; w != 0 {
-		t.Errorf("after an attempt succeeded, the waiting one got wait %s, want a place", w)
+	if o := <-third; o.wait != 0 || o.err != nil {
+		t.Errorf("after an attempt succeeded, the waiting one got wait %s, err %v; want a place", o.wait, o.err)
 	}
 
 	// Two failures (the second attempt's and the third's) use the limit up: no
