@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -53,6 +54,30 @@ type HTTPConfig struct {
 	RequestTimeout    Duration `toml:"request_timeout"`
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
 	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	// TrustedProxies lists, comma-separated, the addresses or CIDR ranges of the
+	// reverse proxies whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies string `toml:"trusted_proxies"`
+}
+
+// trustedProxies parses [http] trusted_proxies; a single address is a range of one.
+func (c HTTPConfig) trustedProxies() ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for entry := range strings.SplitSeq(c.TrustedProxies, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(entry); err == nil {
+			prefixes = append(prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(entry)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range", entry)
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
+	return prefixes, nil
 }
 
 // DatabaseConfig is [database].
@@ -320,6 +345,9 @@ func (c Config) problems() []Problem {
 	ps.check(c.HTTP.RequestTimeout.Duration > 0, "http.request_timeout", "must be greater than zero")
 	ps.check(c.HTTP.ShutdownTimeout.Duration > 0, "http.shutdown_timeout", "must be greater than zero")
 	ps.check(c.HTTP.ReadHeaderTimeout.Duration > 0, "http.read_header_timeout", "must be greater than zero")
+	if _, err := c.HTTP.trustedProxies(); err != nil {
+		ps.add("http.trusted_proxies", err.Error())
+	}
 
 	ps.url("database.url", c.Database.URL, "postgres", "postgresql")
 	ps.check(c.Database.MaxOpenConns > 0, "database.max_open_conns", "must be greater than zero")

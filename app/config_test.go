@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -335,6 +336,8 @@ func TestConfigEveryRuleReportsItsKey(t *testing.T) {
 		{"negative request timeout", map[string]string{"APP_HTTP_REQUEST_TIMEOUT": "-1s"}, "http.request_timeout: must be greater than zero"},
 		{"negative shutdown timeout", map[string]string{"APP_HTTP_SHUTDOWN_TIMEOUT": "-1s"}, "http.shutdown_timeout: must be greater than zero"},
 		{"negative read header timeout", map[string]string{"APP_HTTP_READ_HEADER_TIMEOUT": "-1s"}, "http.read_header_timeout: must be greater than zero"},
+		{"proxy by name", map[string]string{"APP_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, `http.trusted_proxies: "proxy.internal" is neither an address nor a CIDR range`},
+		{"proxy range out of bounds", map[string]string{"APP_HTTP_TRUSTED_PROXIES": "10.0.0.0/33"}, `http.trusted_proxies: "10.0.0.0/33" is neither an address nor a CIDR range`},
 		{"missing database url", map[string]string{"APP_DATABASE_URL": ""}, "database.url: is required"},
 		{"database url of another kind", map[string]string{"APP_DATABASE_URL": "mysql://root:pw@db/x"}, "database.url: must be a URL starting with postgres:// or postgresql://"},
 		{"negative pool size", map[string]string{"APP_DATABASE_MAX_OPEN_CONNS": "-1"}, "database.max_open_conns: must be greater than zero"},
@@ -630,6 +633,10 @@ func TestConfigREADMETableMatchesDefaults(t *testing.T) {
 			if !s.value.IsZero() {
 				t.Errorf("%s: README says required, but the default is %v", s.key, s.value.Interface())
 			}
+		case cell == "empty":
+			if !s.value.IsZero() {
+				t.Errorf("%s: README says empty, but the default is %v", s.key, s.value.Interface())
+			}
 		case cell == "number of CPUs":
 			if got := s.value.Interface(); got != runtime.NumCPU() {
 				t.Errorf("%s: README says the number of CPUs, but the default is %v", s.key, got)
@@ -648,5 +655,25 @@ func TestConfigREADMETableMatchesDefaults(t *testing.T) {
 				t.Errorf("%s: README says %s, but the default is %v", s.key, cell, s.value.Interface())
 			}
 		}
+	}
+}
+
+func TestConfigTrustedProxies(t *testing.T) {
+	cfg := HTTPConfig{TrustedProxies: " 10.1.2.3/8, 192.0.2.1,2001:db8::/32 ,::ffff:198.51.100.7, "}
+	got, err := cfg.trustedProxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("192.0.2.1/32"),
+		netip.MustParsePrefix("2001:db8::/32"),
+		netip.MustParsePrefix("198.51.100.7/32"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("trusted proxies %v, want %v", got, want)
+	}
+	if none, err := (HTTPConfig{}).trustedProxies(); err != nil || len(none) != 0 {
+		t.Errorf("empty setting: %v, %v; want none", none, err)
 	}
 }

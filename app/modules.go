@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -188,7 +189,11 @@ var httpModule = fx.Module("http",
 	fx.Invoke(runServer),
 )
 
-func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger *zap.Logger) http.Handler {
+func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger *zap.Logger) (http.Handler, error) {
+	trusted, err := cfg.HTTP.trustedProxies()
+	if err != nil { // Validate has refused it already; kept for a config built in code
+		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	probes := []ports.Probe{
 		func(ctx context.Context) error { return postgres.Ping(ctx, db) },
 		func(context.Context) error { return b.Ready() },
@@ -198,9 +203,10 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger
 		RequestTimeout: cfg.HTTP.RequestTimeout.Duration,
 		CookieName:     cfg.Cookie.Name,
 		CookieSecure:   cfg.Cookie.Secure,
+		TrustedProxies: trusted,
 		Docs:           openapi.UIHandler(),
 		Spec:           openapi.SpecHandler(),
-	}, senders, probes, logger.Named("http"))
+	}, senders, probes, logger.Named("http")), nil
 }
 
 // listener is where the server listens; serve binds [http] addr, tests an ephemeral

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -99,4 +100,25 @@ func TestConcurrentOwnPasswordChanges(t *testing.T) {
 	}
 	assertStatus(t, s.client().login("two.sessions", newPasswords[loser]), http.StatusUnauthorized, "invalid_credentials")
 	assertStatus(t, s.client().login("two.sessions", newPasswords[winner]), http.StatusNoContent, "")
+}
+
+// TestThrottleBehindATrustedProxy: with the proxy trusted, the per-address limit
+// keys on the client X-Forwarded-For names, so one client's failures do not lock
+// out the others behind the same proxy.
+func TestThrottleBehindATrustedProxy(t *testing.T) {
+	t.Parallel()
+	s := startService(t, map[string]string{
+		"APP_HTTP_TRUSTED_PROXIES":               "127.0.0.1",
+		"APP_RATELIMIT_LOGIN_PER_MINUTE_IP":      "2",
+		"APP_RATELIMIT_LOGIN_PER_MINUTE_ACCOUNT": "0",
+	})
+	login := func(client, username string) response {
+		return s.client().do("POST", "/api/v1/account/login",
+			map[string]string{"username": username, "password": "wrong password"}, "X-Forwarded-For", client)
+	}
+	for i := range 2 {
+		assertStatus(t, login("203.0.113.1", fmt.Sprintf("user%d.name", i)), http.StatusUnauthorized, "invalid_credentials")
+	}
+	assertStatus(t, login("203.0.113.1", "user9.name"), http.StatusTooManyRequests, "rate_limited")
+	assertStatus(t, login("203.0.113.2", "user9.name"), http.StatusUnauthorized, "invalid_credentials")
 }

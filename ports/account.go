@@ -39,7 +39,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.send.Login.Send(r.Context(), commands.Login{
 		Username:   req.Username.value,
 		Password:   req.Password.value,
-		ClientAddr: clientAddr(r),
+		ClientAddr: s.clientAddr(r),
 	})
 	if err != nil {
 		return err

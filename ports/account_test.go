@@ -2,6 +2,7 @@ package ports
 
 import (
 	"net/http"
+	"net/netip"
 	"testing"
 
 	"github.com/example/accounts/commands"
@@ -67,17 +68,43 @@ func TestLoginCookieName(t *testing.T) {
 	}
 }
 
+// TestClientAddr: the login throttle's key is the TCP peer, or, behind trusted
+// proxies, the first address from the right of X-Forwarded-For that is not one of
+// them. Whatever an untrusted peer writes in the header is ignored.
 func TestClientAddr(t *testing.T) {
-	for remote, want := range map[string]string{
-		"192.0.2.1:1234":   "192.0.2.1",
-		"[2001:db8::1]:80": "2001:db8::1",
-		"@":                "@", // a Unix socket peer has no port
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ffff::/48")}
+	for _, tc := range []struct {
+		name, remote string
+		forwarded    []string // X-Forwarded-For header lines
+		want         string
+	}{
+		{"IPv4 peer", "192.0.2.1:1234", nil, "192.0.2.1"},
+		{"IPv6 peer", "[2001:db8::1]:80", nil, "2001:db8::1"},
+		{"Unix socket peer, no port", "@", nil, "@"},
+		{"untrusted peer's header ignored", "192.0.2.1:1234", []string{"203.0.113.9"}, "192.0.2.1"},
+		{"trusted proxy without a header", "10.0.0.5:1234", nil, "10.0.0.5"},
+		{"behind one proxy", "10.0.0.5:1234", []string{"203.0.113.9"}, "203.0.113.9"},
+		{"client-chosen entries left of the client", "10.0.0.5:1234", []string{"198.51.100.1, 203.0.113.9"}, "203.0.113.9"},
+		{"behind two proxies", "10.0.0.5:1234", []string{"203.0.113.9, 10.0.0.7"}, "203.0.113.9"},
+		{"several header lines", "10.0.0.5:1234", []string{"203.0.113.9", "10.0.0.7"}, "203.0.113.9"},
+		{"IPv6 proxy and client", "[2001:db8:ffff::2]:443", []string{"2001:db8:1::9"}, "2001:db8:1::9"},
+		{"malformed hop stops the walk", "10.0.0.5:1234", []string{"203.0.113.9, not-an-address"}, "10.0.0.5"},
+		{"only proxies", "10.0.0.5:1234", []string{"10.0.0.8"}, "10.0.0.8"},
 	} {
-		r, _ := http.NewRequest(http.MethodGet, "/", nil)
-		r.RemoteAddr = remote
-		if got := clientAddr(r); got != want {
-			t.Errorf("clientAddr(%q) = %q, want %q", remote, got, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.cfg.TrustedProxies = trusted
+			h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`,
+				func(r *http.Request) {
+					r.RemoteAddr = tc.remote
+					for _, v := range tc.forwarded {
+						r.Header.Add("X-Forwarded-For", v)
+					}
+				})
+			if got := h.login.msg.ClientAddr; got != tc.want {
+				t.Errorf("client address %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -46,8 +47,11 @@ type Config struct {
 	RequestTimeout time.Duration // bound on one request's bus round trips (default 10s)
 	CookieName     string        // the session cookie's name (default auth_token)
 	CookieSecure   bool          // adds Secure to the session cookie
-	Docs           http.Handler  // Swagger UI, served at /docs and everything under /docs/
-	Spec           http.Handler  // the OpenAPI document, served at /openapi.json
+	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login
+	// throttle then keys on the client they name. None by default.
+	TrustedProxies []netip.Prefix
+	Docs           http.Handler // Swagger UI, served at /docs and everything under /docs/
+	Spec           http.Handler // the OpenAPI document, served at /openapi.json
 }
 
 func (c Config) withDefaults() Config {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
@@ -107,13 +109,42 @@ func (s *server) target(w http.ResponseWriter, r *http.Request) (domain.Actor, s
 	return actor, id, err
 }
 
-// clientAddr is the TCP peer's address, the key of the login throttle. Headers such
-// as X-Forwarded-For are deliberately not read: any client can set them, and trusting
-// them would let an attacker pick a fresh throttle key for every attempt.
-func clientAddr(r *http.Request) string {
+// clientAddr is the client's address, the key of the login throttle: the TCP
+// peer's, unless the peer is a trusted proxy. Then X-Forwarded-For is read from the
+// right, where each trusted proxy appended the address it was reached from, and the
+// first address that is not a trusted proxy is the client. Anything left of it, or
+// the whole header from an untrusted peer, is whatever the client chose to send:
+// trusting it would let an attacker pick a fresh throttle key for every attempt.
+func (s *server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trustedProxy(peer) {
+		return host
+	}
+	client := peer
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop ends what can be believed
+		}
+		client = hop.Unmap()
+		if !s.trustedProxy(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (s *server) trustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
