@@ -90,6 +90,7 @@ func TestClientAddr(t *testing.T) {
 		{"IPv6 proxy and client", "[2001:db8:ffff::2]:443", []string{"2001:db8:1::9"}, "2001:db8:1::9"},
 		{"malformed hop stops the walk", "10.0.0.5:1234", []string{"203.0.113.9, not-an-address"}, "10.0.0.5"},
 		{"only proxies", "10.0.0.5:1234", []string{"10.0.0.8"}, "10.0.0.8"},
+		{"hops with ports", "10.0.0.5:1234", []string{"203.0.113.9:4711, [2001:db8:ffff::3]:443"}, "203.0.113.9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

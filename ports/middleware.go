@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -94,8 +95,9 @@ func notesFrom(ctx context.Context) *notes {
 
 // withAccessLog writes exactly one line per request, after it is served, and turns a
 // panic into a 500 on that same line with its stack. It logs the path but never the
-// query, headers, cookies or bodies, any of which may hold a secret.
-func withAccessLog(logger *zap.Logger, next http.Handler) http.Handler {
+// query, headers, cookies or bodies, any of which may hold a secret. client names
+// the client behind a trusted proxy, logged when it is not the TCP peer.
+func withAccessLog(logger *zap.Logger, client func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		n := &notes{}
@@ -109,13 +111,13 @@ func withAccessLog(logger *zap.Logger, next http.Handler) http.Handler {
 					writeError(rec, r, n.err)
 				}
 			}
-			logRequest(logger, r, rec, n, time.Since(start), panicked)
+			logRequest(logger, r, client(r), rec, n, time.Since(start), panicked)
 		}()
 		next.ServeHTTP(rec, r)
 	})
 }
 
-func logRequest(logger *zap.Logger, r *http.Request, rec *recorder, n *notes, took time.Duration, panicked bool) {
+func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorder, n *notes, took time.Duration, panicked bool) {
 	status := rec.statusCode()
 	if n.clientGone && rec.status == 0 {
 		status = statusClientClosedRequest
@@ -129,6 +131,9 @@ func logRequest(logger *zap.Logger, r *http.Request, rec *recorder, n *notes, to
 		zap.Int64("bytes", rec.bytes),
 		zap.String("request_id", domain.CorrelationID(r.Context())),
 		zap.String("remote", r.RemoteAddr),
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && client != host {
+		fields = append(fields, zap.String("client", client))
 	}
 	if n.userID != "" {
 		fields = append(fields, zap.String("user_id", n.userID))

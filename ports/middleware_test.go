@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,34 @@ func TestConfigDefaults(t *testing.T) {
 	got := Config{}.withDefaults()
 	if got.MaxBodyBytes != 64<<10 || got.RequestTimeout != 10*time.Second || got.CookieName != "auth_token" {
 		t.Errorf("defaults = %+v", got)
+	}
+}
+
+// Behind a trusted proxy the access line names the client as well as the peer; a
+// direct client has only the peer.
+func TestAccessLogNamesTheClientBehindATrustedProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name, remote, forwarded string
+		wantClient              any // nil: no client field
+	}{
+		{"behind the proxy", "10.0.0.5:1234", "203.0.113.9", "203.0.113.9"},
+		{"direct", "192.0.2.1:1234", "203.0.113.9", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+			h.do(http.MethodGet, "/livez", "", func(r *http.Request) {
+				r.RemoteAddr = tc.remote
+				r.Header.Set("X-Forwarded-For", tc.forwarded)
+			})
+			entries := h.logs.FilterMessage("http request").All()
+			if len(entries) != 1 {
+				t.Fatalf("%d access lines, want 1", len(entries))
+			}
+			fields := entries[0].ContextMap()
+			if fields["client"] != tc.wantClient || fields["remote"] != tc.remote {
+				t.Errorf("client %v, remote %v; want %v and %s", fields["client"], fields["remote"], tc.wantClient, tc.remote)
+			}
+		})
 	}
 }

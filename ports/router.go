@@ -161,7 +161,7 @@ func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Ha
 	}
 	router.PathPrefix("/docs/").Handler(newMethods("/docs/", map[string]http.Handler{http.MethodGet: srv.cfg.Docs}))
 
-	return withRequestID(withSecurityHeaders(withAccessLog(logger, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
+	return withRequestID(withSecurityHeaders(withAccessLog(logger, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
 }
 
 // refuseEscapedSlash answers 404 to a path with an escaped slash in it. Decoded, it

@@ -127,7 +127,7 @@ func (s *server) clientAddr(r *http.Request) string {
 	client := peer
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		hop, err := parseHop(strings.TrimSpace(hops[i]))
 		if err != nil {
 			break // a malformed hop ends what can be believed
 		}
@@ -137,6 +137,16 @@ func (s *server) clientAddr(r *http.Request) string {
 		}
 	}
 	return client.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address with a port
+// as some proxies write it ("192.0.2.1:4711", "[2001:db8::1]:4711").
+func parseHop(hop string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a, nil
+	}
+	ap, err := netip.ParseAddrPort(hop)
+	return ap.Addr(), err
 }
 
 func (s *server) trustedProxy(a netip.Addr) bool {
