@@ -83,38 +83,16 @@ func TestConfigShippedFileLoadsAndValidates(t *testing.T) {
 		t.Fatalf("Validate after LoadConfig: %v", err)
 	}
 
-	want := Config{
-		App: AppConfig{Env: "development"},
-		HTTP: HTTPConfig{
-			Addr:              "127.0.0.1:8080",
-			MaxBodyBytes:      65536,
-			RequestTimeout:    Duration{10 * time.Second},
-			ShutdownTimeout:   Duration{15 * time.Second},
-			ReadHeaderTimeout: Duration{5 * time.Second},
-		},
-		Database: DatabaseConfig{
-			URL:             "postgres://postgres@127.0.0.1:5432/accounts?sslmode=disable",
-			CreateIfMissing: true,
-			MaxOpenConns:    20,
-		},
-		Security: SecurityConfig{
-			JWTSecret:       cfg.Security.JWTSecret,
-			PasswordPepper:  cfg.Security.PasswordPepper,
-			BcryptCost:      11,
-			HashConcurrency: runtime.NumCPU(),
-			HashWait:        Duration{time.Second},
-		},
-		Session: SessionConfig{
-			TTL:              Duration{30 * time.Minute},
-			RefreshThreshold: 0.2,
-			MaxLifetime:      Duration{12 * time.Hour},
-			PurgeInterval:    Duration{10 * time.Minute},
-		},
-		Cookie:    CookieConfig{Name: "auth_token", Secure: false},
-		Log:       LogConfig{Level: "info", Format: "console"},
-		Events:    EventsConfig{Broker: "none"},
-		RateLimit: RateLimitConfig{LoginPerMinuteIP: 20, LoginPerMinuteAccount: 5},
-	}
+	// The defaults, plus what only the file says.
+	want := defaultConfig()
+	want.App.Env = "development"
+	want.HTTP.Addr = "127.0.0.1:8080"
+	want.Database.URL = "postgres://postgres@127.0.0.1:5432/accounts?sslmode=disable"
+	want.Database.CreateIfMissing = true
+	want.Security.JWTSecret = cfg.Security.JWTSecret
+	want.Security.PasswordPepper = cfg.Security.PasswordPepper
+	want.Log = LogConfig{Level: "info", Format: "console"}
+	want.Events.Broker = "none"
 	if cfg != want {
 		t.Errorf("shipped config\n got %+v\nwant %+v", cfg, want)
 	}

@@ -26,29 +26,8 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	t.Parallel()
 	s, app := startServiceApp(t, nil)
 
-	// The 100 Continue says the handler has started reading the body: from then
-	// on the request is in flight, and it stays so until the body comes.
 	body := `{"username":"late.comer","password":"` + testPassword + `"}`
-	conn, err := net.Dial("tcp", s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	_, err = fmt.Fprintf(conn, "POST /api/v1/account/signup HTTP/1.1\r\nHost: accounts\r\n"+
-		"Content-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", len(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd := bufio.NewReader(conn)
-	if status, err := rd.ReadString('\n'); err != nil || !strings.Contains(status, "100 Continue") {
-		t.Fatalf("want 100 Continue, got %q, %v", status, err)
-	}
-	if _, err := rd.ReadString('\n'); err != nil { // the interim response's empty line
-		t.Fatal(err)
-	}
+	conn, rd := signupInFlight(t, s, len(body))
 
 	stopped := make(chan error, 1)
 	go func() {
@@ -97,25 +76,8 @@ func TestShutdownCutsRequestsThatOutlastTheDrain(t *testing.T) {
 		"APP_HTTP_REQUEST_TIMEOUT": "10m",
 	}, fx.Populate(&b))
 
-	// A signup whose body never comes: the handler waits for it. The 100 Continue
-	// says the handler has started reading, so the request is in flight.
-	conn, err := net.Dial("tcp", s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	_, err = io.WriteString(conn, "POST /api/v1/account/signup HTTP/1.1\r\nHost: accounts\r\n"+
-		"Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd := bufio.NewReader(conn)
-	if status, err := rd.ReadString('\n'); err != nil || !strings.Contains(status, "100 Continue") {
-		t.Fatalf("want 100 Continue, got %q, %v", status, err)
-	}
+	// A signup whose body never comes: the handler waits for it.
+	_, rd := signupInFlight(t, s, 100)
 
 	ctx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
 	defer cancel()
@@ -183,4 +145,33 @@ func TestHashingSaturated(t *testing.T) {
 	if err != nil || int(n) != created {
 		t.Errorf("%d users stored (%v), want the %d created", n, err, created)
 	}
+}
+
+// signupInFlight starts a signup whose body of length bytes is not sent yet and
+// returns once the handler has begun reading it (its 100 Continue has come): from
+// then until the body comes, the request is in flight. The caller writes the body
+// to conn, or never does, and reads the response from rd.
+func signupInFlight(t *testing.T, s *service, length int) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = fmt.Fprintf(conn, "POST /api/v1/account/signup HTTP/1.1\r\nHost: accounts\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", length)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(conn)
+	if status, err := rd.ReadString('\n'); err != nil || !strings.Contains(status, "100 Continue") {
+		t.Fatalf("want 100 Continue, got %q, %v", status, err)
+	}
+	if _, err := rd.ReadString('\n'); err != nil { // the interim response's empty line
+		t.Fatal(err)
+	}
+	return conn, rd
 }

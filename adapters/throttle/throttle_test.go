@@ -231,22 +231,13 @@ func TestAttemptsInProgressCount(t *testing.T) {
 // no more than the limit are let through to be checked.
 func TestConcurrentFailuresStopAtTheLimit(t *testing.T) {
 	lt := throttle.NewLoginThrottle(100, 3, newClock().now)
-	var (
-		wg      sync.WaitGroup
-		checked atomic.Int64
-		start   = make(chan struct{})
-	)
-	for range 50 {
-		wg.Go(func() {
-			<-start
-			if _, done, _ := lt.Begin(context.Background(), "alice", "192.0.2.1"); done != nil {
-				checked.Add(1)
-				done(true)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	var checked atomic.Int64
+	atOnce(50, func() {
+		if _, done, _ := lt.Begin(context.Background(), "alice", "192.0.2.1"); done != nil {
+			checked.Add(1)
+			done(true)
+		}
+	})
 	if n := checked.Load(); n != 3 {
 		t.Errorf("%d attempts let through, want the limit of 3", n)
 	}
@@ -280,25 +271,30 @@ func TestIPv6CountsPerSlash64(t *testing.T) {
 // attempts that all succeed get in, however many arrive at once.
 func TestConcurrentSuccessesAreNeverRefused(t *testing.T) {
 	lt := throttle.NewLoginThrottle(2, 2, newClock().now)
-	var (
-		wg      sync.WaitGroup
-		refused atomic.Int64
-		start   = make(chan struct{})
-	)
-	for range 50 {
+	var refused atomic.Int64
+	atOnce(50, func() {
+		wait, done, err := lt.Begin(t.Context(), "alice", "192.0.2.1")
+		if err != nil || wait > 0 {
+			refused.Add(1)
+			return
+		}
+		done(false)
+	})
+	if n := refused.Load(); n != 0 {
+		t.Errorf("%d of 50 successful attempts refused", n)
+	}
+}
+
+// atOnce runs f n times concurrently, all released together, and waits for them.
+func atOnce(n int, f func()) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
 		wg.Go(func() {
 			<-start
-			wait, done, err := lt.Begin(t.Context(), "alice", "192.0.2.1")
-			if err != nil || wait > 0 {
-				refused.Add(1)
-				return
-			}
-			done(false)
+			f()
 		})
 	}
 	close(start)
 	wg.Wait()
-	if n := refused.Load(); n != 0 {
-		t.Errorf("%d of 50 successful attempts refused", n)
-	}
 }
