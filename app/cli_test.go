@@ -53,8 +53,8 @@ func TestCreateSuperAdminCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = db.ExecContext(t.Context(), `INSERT INTO users (id, username, password_hash, password_changed_at, role, is_active, created_at, updated_at)
-		VALUES ('0190b3a2-0000-7000-8000-000000000001', 'plain.user', 'x', now(), 'user', true, now(), now())`)
+	_, err = db.ExecContext(t.Context(), `INSERT INTO users (id, username, password_hash, password_changed_at, role, is_active, created_at, updated_at, version)
+		VALUES ('0190b3a2-0000-7000-8000-000000000001', 'plain.user', 'x', now(), 'user', true, now(), now(), 1)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/bus"
+	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/password"
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/system"
@@ -42,6 +43,7 @@ func appModules() fx.Option {
 // storageModule exposes the database through the interfaces the use cases declare.
 var storageModule = fx.Module("storage",
 	fx.Provide(
+		fx.Annotate(outbox.NewWriter, fx.As(new(postgres.Outbox))),
 		fx.Annotate(postgres.NewStore, fx.As(new(commands.Store))),
 		fx.Annotate(postgres.NewUserReader, fx.As(new(queries.UserReader)), fx.As(new(queries.UserLister))),
 	),

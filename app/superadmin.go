@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/term"
 
+	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/system"
 	"github.com/example/accounts/commands"
@@ -55,7 +56,7 @@ func createSuperAdmin(cfg Config, logger *zap.Logger, username, password string,
 		return err
 	}
 
-	handler := commands.NewCreateSuperAdminHandler(postgres.NewStore(db), hasher, system.IDs{}, system.Clock{})
+	handler := commands.NewCreateSuperAdminHandler(postgres.NewStore(db, outbox.NewWriter()), hasher, system.IDs{}, system.Clock{})
 	res, err := handler.Handle(ctx, commands.CreateSuperAdmin{Username: username, Password: password})
 	if err != nil {
 		return describe(err)

@@ -57,11 +57,11 @@ func (h AuthenticateHandler) Handle(ctx context.Context, cmd Authenticate) (Auth
 		}
 		return Authenticated{}, domain.ErrUnauthenticated
 	}
-	if !u.IsActive {
+	if !u.Accepts(s) {
 		return Authenticated{}, domain.ErrUnauthenticated
 	}
 
-	res := Authenticated{Actor: domain.Actor{ID: u.ID, Role: u.Role, SessionID: s.ID}, ExpiresAt: s.ExpiresAt}
+	res := Authenticated{Actor: domain.Actor{ID: u.ID(), Role: u.Role(), SessionID: s.ID}, ExpiresAt: s.ExpiresAt}
 	if h.policy.Refresh(s, now) {
 		if err := h.store.Sessions().Extend(ctx, s.ID, s.ExpiresAt); err != nil {
 			return Authenticated{}, err

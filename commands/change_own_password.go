@@ -42,7 +42,7 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 	if err != nil {
 		return NoResult{}, err
 	}
-	ok, err := h.hasher.Verify(ctx, current.PasswordHash, cmd.CurrentPassword)
+	ok, err := h.hasher.Verify(ctx, current.PasswordHash(), cmd.CurrentPassword)
 	if err != nil {
 		return NoResult{}, err
 	}
@@ -62,13 +62,13 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 		// change or a reset committed meanwhile, the current password is no longer
 		// the one the caller proved, and last-writer-wins would let an old password
 		// override the new one. (A login renewing the hash changes no password.)
-		if !u.PasswordChangedAt.Equal(current.PasswordChangedAt) {
+		if !u.PasswordChangedAt().Equal(current.PasswordChangedAt()) {
 			return domain.ErrInvalidCurrentPassword
 		}
-		u.SetPasswordHash(hash, h.clock.Now())
+		u.SetPassword(hash, cmd.Actor.ID, h.clock.Now())
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
-		return tx.Sessions().DeleteByUser(ctx, u.ID, cmd.Actor.SessionID)
+		return tx.Sessions().DeleteByUser(ctx, u.ID(), cmd.Actor.SessionID)
 	})
 }

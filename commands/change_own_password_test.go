@@ -80,6 +80,7 @@ func TestChangeOwnPassword(t *testing.T) {
 				t.Errorf("hashed = %v, want %v", got, tc.wantHash)
 			}
 			if tc.want != "" {
+				e.assertEvents(t)
 				e.assertNoUserAdded(t)
 				e.assertOtherSessionsIntact(t, "")
 				return
@@ -89,9 +90,12 @@ func TestChangeOwnPassword(t *testing.T) {
 			want.PasswordHash = hashOf(tc.new)
 			want.PasswordChangedAt = t0
 			want.UpdatedAt = t0
+			want.Version = seededVersion + 1
 			if got != want {
 				t.Errorf("stored %+v, want %+v", got, want)
 			}
+			e.assertEvents(t, domain.Event{UserID: tc.caller, Sequence: want.Version, ActorID: tc.caller, OccurredAt: t0,
+				Data: domain.UserPasswordChanged{By: domain.ChangedBySelf}})
 			// This session stays; the caller's others end; nobody else's do.
 			e.assertSessions(t, tc.caller, actor.SessionID)
 			e.assertOtherSessionsIntact(t, tc.caller)
@@ -119,7 +123,7 @@ func TestChangeOwnPasswordLosesToAConcurrentChange(t *testing.T) {
 	e := newEnv(t)
 	e.hasher.beforeHash = func() {
 		u := e.store.user(t, idDave)
-		u.SetPasswordHash(hashOf("changed from the other session"), t0)
+		u.PasswordHash, u.PasswordChangedAt = hashOf("changed from the other session"), t0
 		e.store.putUser(u)
 	}
 	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
@@ -138,7 +142,7 @@ func TestChangeOwnPasswordIsNotRefusedByAConcurrentRenewal(t *testing.T) {
 	e := newEnv(t)
 	e.hasher.beforeHash = func() {
 		u := e.store.user(t, idDave)
-		u.RenewPasswordHash("h:renewed by a login")
+		u.PasswordHash = "h:renewed by a login" // a renewal moves nothing else
 		e.store.putUser(u)
 	}
 	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{

@@ -34,7 +34,7 @@ func (h CreateSuperAdminHandler) Handle(ctx context.Context, cmd CreateSuperAdmi
 	if res, taken, err := h.existing(ctx, cmd.Username); taken || err != nil {
 		return res, err
 	}
-	u, err := h.register(ctx, cmd.Username, cmd.Password, domain.RoleSuperAdmin)
+	u, err := h.register(ctx, domain.Registration{Username: cmd.Username, Role: domain.RoleSuperAdmin}, cmd.Password)
 	if errors.Is(err, domain.ErrUsernameTaken) {
 		// Another run took the name between the lookup and the insert, quite
 		// possibly making this very super admin: answer as if it had come first.
@@ -45,7 +45,7 @@ func (h CreateSuperAdminHandler) Handle(ctx context.Context, cmd CreateSuperAdmi
 	if err != nil {
 		return CreateSuperAdminResult{}, err
 	}
-	return CreateSuperAdminResult{ID: u.ID, Created: true}, nil
+	return CreateSuperAdminResult{ID: u.ID(), Created: true}, nil
 }
 
 // existing answers for a username that is taken; taken is false when nobody has it.
@@ -56,8 +56,8 @@ func (h CreateSuperAdminHandler) existing(ctx context.Context, username string) 
 		return CreateSuperAdminResult{}, false, nil
 	case err != nil:
 		return CreateSuperAdminResult{}, false, err
-	case u.Role != domain.RoleSuperAdmin:
+	case u.Role() != domain.RoleSuperAdmin:
 		return CreateSuperAdminResult{}, true, domain.NewError(domain.CodeUsernameTaken, "The username belongs to a user who is not a super admin.")
 	}
-	return CreateSuperAdminResult{ID: u.ID}, true, nil
+	return CreateSuperAdminResult{ID: u.ID()}, true, nil
 }

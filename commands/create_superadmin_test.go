@@ -56,6 +56,9 @@ func TestCreateSuperAdmin(t *testing.T) {
 				return
 			}
 			e.assertRegistered(t, res.ID, tc.username, tc.password, domain.RoleSuperAdmin)
+			// Nobody logged in made it: the command line.
+			e.assertEvents(t, domain.Event{UserID: res.ID, Sequence: 1, OccurredAt: t0,
+				Data: domain.UserCreated{Username: tc.username, Role: domain.RoleSuperAdmin}})
 		})
 	}
 }
@@ -94,7 +97,7 @@ func TestCreateSuperAdminRacingRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.hasher.beforeHash = func() {
-				e.store.putUser(*domain.NewUser("racer", "first.root", hashOf("racer's"), tc.role, t0))
+				e.store.putUser(racer("first.root", tc.role))
 			}
 			res, err := commands.NewCreateSuperAdminHandler(e.store, e.hasher, e.ids, e.clock).Handle(t.Context(),
 				commands.CreateSuperAdmin{Username: "first.root", Password: "long-secret"})

@@ -35,9 +35,9 @@ func (h CreateUserHandler) Handle(ctx context.Context, cmd CreateUser) (CreateUs
 	if err := cmd.Actor.MayCreate(cmd.Role); err != nil {
 		return CreateUserResult{}, err
 	}
-	u, err := h.register(ctx, cmd.Username, cmd.Password, cmd.Role)
+	u, err := h.register(ctx, domain.Registration{Username: cmd.Username, Role: cmd.Role, ActorID: cmd.Actor.ID}, cmd.Password)
 	if err != nil {
 		return CreateUserResult{}, err
 	}
-	return CreateUserResult{ID: u.ID, CreatedAt: u.CreatedAt}, nil
+	return CreateUserResult{ID: u.ID(), CreatedAt: u.CreatedAt()}, nil
 }

@@ -69,6 +69,8 @@ func TestCreateUser(t *testing.T) {
 				return
 			}
 			u := e.assertRegistered(t, res.ID, tc.username, tc.password, tc.role)
+			e.assertEvents(t, domain.Event{UserID: res.ID, Sequence: 1, ActorID: tc.caller, OccurredAt: t0,
+				Data: domain.UserCreated{Username: tc.username, Role: tc.role}})
 			if !res.CreatedAt.Equal(u.CreatedAt) {
 				t.Errorf("returned created_at %v, stored %v", res.CreatedAt, u.CreatedAt)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -30,20 +31,23 @@ var errOutsideTx = errors.New("fake store: write outside a transaction")
 // ---- Store ----------------------------------------------------------------------
 
 type memState struct {
-	users    map[string]domain.User
+	users    map[string]domain.UserRecord
 	sessions map[string]domain.Session
+	// events is the outbox: every event committed, in commit order.
+	events []domain.Event
 }
 
 func (s memState) clone() memState {
-	return memState{users: maps.Clone(s.users), sessions: maps.Clone(s.sessions)}
+	return memState{users: maps.Clone(s.users), sessions: maps.Clone(s.sessions), events: slices.Clone(s.events)}
 }
 
 // apply writes onto s the rows a transaction changed from base to changed, and only
 // those, as a database commits a transaction's rows: writes others committed in the
 // meantime (a logout outside the transaction) stay.
-func (s memState) apply(base, changed memState) {
+func (s *memState) apply(base, changed memState) {
 	applyRows(s.users, base.users, changed.users)
 	applyRows(s.sessions, base.sessions, changed.sessions)
+	s.events = append(s.events, changed.events[len(base.events):]...)
 }
 
 func applyRows[V comparable](dst, base, changed map[string]V) {
@@ -63,10 +67,17 @@ func applyRows[V comparable](dst, base, changed map[string]V) {
 // stores them so too, so that a command test cannot rely on more than that.
 func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-func storedUser(u domain.User) domain.User {
+func storedUser(u domain.UserRecord) domain.UserRecord {
 	u.CreatedAt, u.UpdatedAt = storedTime(u.CreatedAt), storedTime(u.UpdatedAt)
 	u.PasswordChangedAt = storedTime(u.PasswordChangedAt)
 	return u
+}
+
+func storedEvents(events []domain.Event) []domain.Event {
+	for i := range events {
+		events[i].OccurredAt = storedTime(events[i].OccurredAt)
+	}
+	return events
 }
 
 func storedSession(sess domain.Session) domain.Session {
@@ -96,7 +107,7 @@ type memStore struct {
 
 func newMemStore() *memStore {
 	return &memStore{
-		st:   memState{users: map[string]domain.User{}, sessions: map[string]domain.Session{}},
+		st:   memState{users: map[string]domain.UserRecord{}, sessions: map[string]domain.Session{}},
 		fail: map[string]error{},
 	}
 }
@@ -154,15 +165,17 @@ func (r memUsers) Add(_ context.Context, u *domain.User) error {
 	if !r.tx {
 		return errOutsideTx
 	}
-	if _, ok := r.st.users[u.ID]; ok {
-		return fmt.Errorf("fake store: duplicate id %s", u.ID)
+	rec := u.Record()
+	if _, ok := r.st.users[rec.ID]; ok {
+		return fmt.Errorf("fake store: duplicate id %s", rec.ID)
 	}
 	for _, other := range r.st.users {
-		if other.Username == u.Username {
+		if other.Username == rec.Username {
 			return fmt.Errorf("insert user: %w", domain.ErrUsernameTaken)
 		}
 	}
-	r.st.users[u.ID] = storedUser(*u)
+	r.st.users[rec.ID] = storedUser(rec)
+	r.st.events = append(r.st.events, storedEvents(u.PopEvents())...)
 	return nil
 }
 
@@ -178,7 +191,7 @@ func (r memUsers) Get(_ context.Context, id string) (*domain.User, error) {
 	if !ok {
 		return nil, fmt.Errorf("user %s: %w", id, domain.ErrNotFound)
 	}
-	return &u, nil
+	return domain.RestoreUser(u), nil
 }
 
 func (r memUsers) GetByUsername(_ context.Context, username string) (*domain.User, error) {
@@ -189,7 +202,7 @@ func (r memUsers) GetByUsername(_ context.Context, username string) (*domain.Use
 	}
 	for _, u := range r.st.users {
 		if u.Username == username {
-			return &u, nil
+			return domain.RestoreUser(u), nil
 		}
 	}
 	return nil, fmt.Errorf("user %q: %w", username, domain.ErrNotFound)
@@ -205,15 +218,18 @@ func (r memUsers) Update(_ context.Context, u *domain.User) error {
 	if !r.tx {
 		return errOutsideTx
 	}
-	stored, ok := r.st.users[u.ID]
+	rec := u.Record()
+	stored, ok := r.st.users[rec.ID]
 	if !ok {
-		return fmt.Errorf("user %s: %w", u.ID, domain.ErrNotFound)
+		return fmt.Errorf("user %s: %w", rec.ID, domain.ErrNotFound)
 	}
 	// Like the PostgreSQL store, only what can change after creation is written; id,
 	// username and created_at stay as added.
-	stored.PasswordHash, stored.PasswordChangedAt = u.PasswordHash, u.PasswordChangedAt
-	stored.Role, stored.IsActive, stored.UpdatedAt = u.Role, u.IsActive, u.UpdatedAt
-	r.st.users[u.ID] = storedUser(stored)
+	stored.PasswordHash, stored.PasswordChangedAt = rec.PasswordHash, rec.PasswordChangedAt
+	stored.Role, stored.IsActive, stored.UpdatedAt = rec.Role, rec.IsActive, rec.UpdatedAt
+	stored.Version, stored.SessionsValidFrom = rec.Version, rec.SessionsValidFrom
+	r.st.users[rec.ID] = storedUser(stored)
+	r.st.events = append(r.st.events, storedEvents(u.PopEvents())...)
 	return nil
 }
 
@@ -254,7 +270,7 @@ func (r memSessions) GetWithUser(_ context.Context, id string) (*domain.Session,
 	if !ok {
 		return nil, nil, fmt.Errorf("session's user: %w", domain.ErrNotFound)
 	}
-	return &sess, &u, nil
+	return &sess, domain.RestoreUser(u), nil
 }
 
 func (r memSessions) Extend(_ context.Context, id string, expiresAt time.Time) error {
@@ -328,7 +344,7 @@ func (r memSessions) DeleteExpired(_ context.Context, now time.Time, limit int) 
 
 // Test helpers that read and seed committed state directly.
 
-func (s *memStore) putUser(u domain.User) {
+func (s *memStore) putUser(u domain.UserRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.users[u.ID] = u
@@ -352,7 +368,7 @@ func (s *memStore) putSession(sess domain.Session) {
 	s.st.sessions[sess.ID] = sess
 }
 
-func (s *memStore) user(t *testing.T, id string) domain.User {
+func (s *memStore) user(t *testing.T, id string) domain.UserRecord {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -363,7 +379,7 @@ func (s *memStore) user(t *testing.T, id string) domain.User {
 	return u
 }
 
-func (s *memStore) userByName(username string) (domain.User, bool) {
+func (s *memStore) userByName(username string) (domain.UserRecord, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range s.st.users {
@@ -371,7 +387,14 @@ func (s *memStore) userByName(username string) (domain.User, bool) {
 			return u, true
 		}
 	}
-	return domain.User{}, false
+	return domain.UserRecord{}, false
+}
+
+// events returns every event committed so far, in commit order.
+func (s *memStore) events() []domain.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.st.events)
 }
 
 // userIDs lists every stored user id, sorted.
@@ -622,6 +645,8 @@ type env struct {
 	clock    *fakeClock
 	ids      *seqIDs
 	policy   domain.SessionPolicy
+	// eventsSeen is how many committed events assertEvents has checked already.
+	eventsSeen int
 }
 
 // Seeded accounts. Every password is "<username>-pw". Each active user has two
@@ -637,11 +662,13 @@ const (
 	idNoSuchID = "no-such-user"
 )
 
-var seeds = []struct {
+type seed struct {
 	id, username string
 	role         domain.Role
 	active       bool
-}{
+}
+
+var seeds = []seed{
 	{idRoot, "root.admin", domain.RoleSuperAdmin, true},
 	{idRoot2, "second.root", domain.RoleSuperAdmin, true},
 	{idAlice, "alice.admin", domain.RoleAdmin, true},
@@ -652,6 +679,18 @@ var seeds = []struct {
 }
 
 func passwordOf(username string) string { return username + "-pw" }
+
+// seededVersion is the version of every seeded user: a few changes after creation.
+const seededVersion = 3
+
+// record is the seed as first stored.
+func (s seed) record() domain.UserRecord {
+	return domain.UserRecord{
+		ID: s.id, Username: s.username, PasswordHash: hashOf(passwordOf(s.username)),
+		PasswordChangedAt: seededAt, Role: s.role, IsActive: s.active,
+		CreatedAt: seededAt, UpdatedAt: seededAt, Version: seededVersion,
+	}
+}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -665,13 +704,11 @@ func newEnv(t *testing.T) *env {
 		policy:   defaultPolicy,
 	}
 	for _, s := range seeds {
-		u := domain.NewUser(s.id, s.username, hashOf(passwordOf(s.username)), s.role, seededAt)
-		u.IsActive = s.active
-		e.store.putUser(*u)
+		e.store.putUser(s.record())
 		if s.active {
 			for _, n := range []string{"s1", "s2"} {
 				e.store.putSession(domain.Session{
-					ID: s.id + "-" + n, UserID: s.id, CreatedAt: t0.Add(-time.Minute),
+					ID: s.id + "-" + n, UserID: s.id, UserVersion: seededVersion, CreatedAt: t0.Add(-time.Minute),
 					ExpiresAt: t0.Add(20 * time.Minute), AbsoluteExpiresAt: t0.Add(11 * time.Hour),
 				})
 			}
@@ -724,18 +761,24 @@ func fieldsOf(err error) []string {
 	return fields
 }
 
+// racer is a user another request committed, named "racer".
+func racer(username string, role domain.Role) domain.UserRecord {
+	return domain.UserRecord{
+		ID: "racer", Username: username, PasswordHash: hashOf("racer's"), PasswordChangedAt: t0,
+		Role: role, IsActive: true, CreatedAt: t0, UpdatedAt: t0, Version: 1,
+	}
+}
+
 // seededUser is a seed as first stored.
-func seededUser(t *testing.T, id string) domain.User {
+func seededUser(t *testing.T, id string) domain.UserRecord {
 	t.Helper()
 	for _, s := range seeds {
 		if s.id == id {
-			u := domain.NewUser(s.id, s.username, hashOf(passwordOf(s.username)), s.role, seededAt)
-			u.IsActive = s.active
-			return *u
+			return s.record()
 		}
 	}
 	t.Fatalf("no seed %s", id)
-	return domain.User{}
+	return domain.UserRecord{}
 }
 
 // assertUserUnchanged fails when a stored user differs from its seeded state.
@@ -750,6 +793,7 @@ func (e *env) assertUserUnchanged(t *testing.T, id string) {
 // extra (added by the test itself), each seeded user unchanged.
 func (e *env) assertNoUserAdded(t *testing.T, extra ...string) {
 	t.Helper()
+	e.assertEvents(t) // nothing committed, nothing to tell
 	want := slices.Clone(extra)
 	for _, s := range seeds {
 		want = append(want, s.id)
@@ -763,15 +807,15 @@ func (e *env) assertNoUserAdded(t *testing.T, extra ...string) {
 
 // assertRegistered fails unless username was stored just now as a new, active user
 // with id, role and the hash of password; it returns the stored user.
-func (e *env) assertRegistered(t *testing.T, id, username, password string, role domain.Role) domain.User {
+func (e *env) assertRegistered(t *testing.T, id, username, password string, role domain.Role) domain.UserRecord {
 	t.Helper()
 	u, ok := e.store.userByName(username)
 	if !ok {
 		t.Fatalf("no user %q stored", username)
 	}
-	want := domain.User{
+	want := domain.UserRecord{
 		ID: id, Username: username, PasswordHash: hashOf(password),
-		PasswordChangedAt: t0, Role: role, IsActive: true, CreatedAt: t0, UpdatedAt: t0,
+		PasswordChangedAt: t0, Role: role, IsActive: true, CreatedAt: t0, UpdatedAt: t0, Version: 1,
 	}
 	if u != want {
 		t.Errorf("stored %+v, want %+v", u, want)
@@ -800,5 +844,20 @@ func (e *env) assertOtherSessionsIntact(t *testing.T, except string) {
 			continue
 		}
 		e.assertSessions(t, s.id, s.id+"-s1", s.id+"-s2")
+	}
+}
+
+// assertEvents fails unless the events committed since the last call are exactly
+// want, in order; it takes them, so that each test step checks its own.
+func (e *env) assertEvents(t *testing.T, want ...domain.Event) {
+	t.Helper()
+	all := e.store.events()
+	got := all[e.eventsSeen:]
+	e.eventsSeen = len(all)
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("events committed =\n %+v\nwant\n %+v", got, want)
 	}
 }

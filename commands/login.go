@@ -71,7 +71,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	}
 	var hash string
 	if u != nil {
-		hash = u.PasswordHash
+		hash = u.PasswordHash()
 	}
 	ok, err := h.hasher.Verify(ctx, hash, cmd.Password)
 	if err != nil {
@@ -81,7 +81,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 		return LoginResult{}, domain.ErrInvalidCredentials
 	}
 	proven = true
-	if !u.IsActive {
+	if !u.IsActive() {
 		return LoginResult{}, domain.ErrAccountInactive
 	}
 
@@ -89,11 +89,12 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	if err != nil {
 		return LoginResult{}, err
 	}
-	renewed := h.renewedHash(ctx, u.PasswordHash, cmd.Password)
+	renewed := h.renewedHash(ctx, u.PasswordHash(), cmd.Password)
 	now := h.clock.Now()
-	s := h.policy.NewSession(id, u.ID, now)
-	if err := h.store.InTx(ctx, func(ctx context.Context, tx Repositories) error {
-		return addSession(ctx, tx, s, u.PasswordChangedAt, renewed)
+	var s *domain.Session
+	if err := h.store.InTx(ctx, func(ctx context.Context, tx Repositories) (err error) {
+		s, err = h.addSession(ctx, tx, u.ID(), id, now, u.PasswordChangedAt(), renewed)
+		return err
 	}); err != nil {
 		return LoginResult{}, err
 	}
@@ -126,29 +127,31 @@ func (h LoginHandler) renewedHash(ctx context.Context, stored, password string) 
 	return fresh
 }
 
-// addSession stores s once the password verified (the one set at verifiedSetAt) is
-// still the user's and the user still active, holding the user's row lock. The hash
+// addSession starts session id of the user once the password verified (the one set
+// at verifiedSetAt) is still the user's and the user still active, holding the
+// user's row lock; the session remembers the user's version it began at. The hash
 // takes time to check: a password change, reset or inactivation committed meanwhile
 // ends every session, and must end this one too rather than let it in after them.
 // A renewal of the hash by a concurrent login is no change of password. A renewed
 // hash of this login's own, if any, is stored in the same transaction.
-func addSession(ctx context.Context, tx Repositories, s *domain.Session, verifiedSetAt time.Time, renewed string) error {
-	u, err := tx.Users().Get(ctx, s.UserID)
+func (h LoginHandler) addSession(ctx context.Context, tx Repositories, userID, id string, now, verifiedSetAt time.Time, renewed string) (*domain.Session, error) {
+	u, err := tx.Users().Get(ctx, userID)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return domain.ErrInvalidCredentials
+		return nil, domain.ErrInvalidCredentials
 	case err != nil:
-		return err
-	case !u.PasswordChangedAt.Equal(verifiedSetAt):
-		return domain.ErrInvalidCredentials
-	case !u.IsActive:
-		return domain.ErrAccountInactive
+		return nil, err
+	case !u.PasswordChangedAt().Equal(verifiedSetAt):
+		return nil, domain.ErrInvalidCredentials
+	case !u.IsActive():
+		return nil, domain.ErrAccountInactive
 	}
 	if renewed != "" {
 		u.RenewPasswordHash(renewed)
 		if err := tx.Users().Update(ctx, u); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return tx.Sessions().Add(ctx, s)
+	s := h.policy.NewSession(id, u, now)
+	return s, tx.Sessions().Add(ctx, s)
 }

@@ -194,7 +194,8 @@ func assertLoginSession(t *testing.T, e *env, before []string, userID string, re
 	}
 	s, _ := e.store.session(added[0])
 	want := domain.Session{
-		ID: added[0], UserID: userID, CreatedAt: t0,
+		// The session remembers the user's version it began at.
+		ID: added[0], UserID: userID, UserVersion: e.store.user(t, userID).Version, CreatedAt: t0,
 		ExpiresAt: t0.Add(min(p.TTL, p.MaxLifetime)), AbsoluteExpiresAt: t0.Add(p.MaxLifetime),
 	}
 	if s != want {
@@ -251,12 +252,15 @@ func TestLoginTokenFailure(t *testing.T) {
 func TestLoginLosesToAConcurrentChange(t *testing.T) {
 	tests := []struct {
 		name   string
-		change func(e *env, u *domain.User) bool // false deletes the user
+		change func(e *env, u *domain.UserRecord) bool // false deletes the user
 		want   domain.Code
 	}{
-		{"password reset", func(_ *env, u *domain.User) bool { u.SetPasswordHash(hashOf("reset-by-admin"), t0); return true }, domain.CodeInvalidCredentials},
-		{"inactivated", func(_ *env, u *domain.User) bool { u.IsActive = false; return true }, domain.CodeAccountInactive},
-		{"deleted", func(*env, *domain.User) bool { return false }, domain.CodeInvalidCredentials},
+		{"password reset", func(_ *env, u *domain.UserRecord) bool {
+			u.PasswordHash, u.PasswordChangedAt = hashOf("reset-by-admin"), t0
+			return true
+		}, domain.CodeInvalidCredentials},
+		{"inactivated", func(_ *env, u *domain.UserRecord) bool { u.IsActive = false; return true }, domain.CodeAccountInactive},
+		{"deleted", func(*env, *domain.UserRecord) bool { return false }, domain.CodeInvalidCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -344,7 +348,7 @@ func TestLoginIsNotRefusedByAConcurrentRenewal(t *testing.T) {
 	e := newEnv(t)
 	e.hasher.afterVerify = func() {
 		u := e.store.user(t, idCarol)
-		u.RenewPasswordHash("h:renewed by another login")
+		u.PasswordHash = "h:renewed by another login" // a renewal moves nothing else
 		e.store.putUser(u)
 	}
 	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)

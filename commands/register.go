@@ -17,23 +17,30 @@ type registrar struct {
 
 // register checks the rules, refuses a taken username before paying for a hash, and
 // adds the user. The unique index still decides when two requests race for one name.
-func (r registrar) register(ctx context.Context, username, password string, role domain.Role) (*domain.User, error) {
+// reg says who the user is to be; register fills in the id and the hash.
+func (r registrar) register(ctx context.Context, reg domain.Registration, password string) (*domain.User, error) {
 	if err := domain.Validate(
-		domain.ValidateUsername(username),
+		domain.ValidateUsername(reg.Username),
 		domain.ValidatePassword("password", password),
 	); err != nil {
 		return nil, err
 	}
-	if _, err := r.store.Users().GetByUsername(ctx, username); err == nil {
+	_, err := r.store.Users().GetByUsername(ctx, reg.Username)
+	switch {
+	case err == nil:
 		return nil, domain.ErrUsernameTaken
-	} else if !errors.Is(err, domain.ErrNotFound) {
+	case !errors.Is(err, domain.ErrNotFound):
 		return nil, err
 	}
-	hash, err := r.hasher.Hash(ctx, password)
+	reg.PasswordHash, err = r.hasher.Hash(ctx, password)
 	if err != nil {
 		return nil, err
 	}
-	u := domain.NewUser(r.ids.UserID(), username, hash, role, r.clock.Now())
+	reg.ID = r.ids.UserID()
+	u, err := domain.NewUser(reg, r.clock.Now())
+	if err != nil {
+		return nil, err
+	}
 	err = r.store.InTx(ctx, func(ctx context.Context, tx Repositories) error {
 		return tx.Users().Add(ctx, u)
 	})

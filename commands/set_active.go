@@ -33,12 +33,12 @@ func (h SetActiveHandler) Handle(ctx context.Context, cmd SetActive) (NoResult, 
 		return NoResult{}, err
 	}
 	return NoResult{}, changeUser(ctx, h.store, cmd.Actor, cmd.UserID, func(ctx context.Context, tx Repositories, u *domain.User) (bool, error) {
-		if !u.SetActive(cmd.Active, h.clock.Now()) {
+		if cmd.Active {
+			return u.Reactivate(cmd.Actor.ID, h.clock.Now()), nil
+		}
+		if !u.Inactivate(cmd.Actor.ID, h.clock.Now()) {
 			return false, nil
 		}
-		if !cmd.Active {
-			return true, tx.Sessions().DeleteByUser(ctx, u.ID, "")
-		}
-		return true, nil
+		return true, tx.Sessions().DeleteByUser(ctx, u.ID(), "")
 	})
 }

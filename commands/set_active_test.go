@@ -46,6 +46,7 @@ func TestSetActive(t *testing.T) {
 
 			wantCode(t, err, tc.want)
 			if tc.want != "" || !tc.wantChanged {
+				e.assertEvents(t)
 				e.assertNoUserAdded(t)
 				e.assertOtherSessionsIntact(t, "")
 				if tc.want == "" && e.store.user(t, tc.target).IsActive != tc.active {
@@ -56,9 +57,16 @@ func TestSetActive(t *testing.T) {
 			want := seededUser(t, tc.target)
 			want.IsActive = tc.active
 			want.UpdatedAt = t0
+			want.Version = seededVersion + 1
+			var event domain.EventData = domain.UserReactivated{}
+			if !tc.active {
+				want.SessionsValidFrom = want.Version
+				event = domain.UserInactivated{}
+			}
 			if got := e.store.user(t, tc.target); got != want {
 				t.Errorf("stored %+v, want %+v", got, want)
 			}
+			e.assertEvents(t, domain.Event{UserID: tc.target, Sequence: want.Version, ActorID: tc.caller, OccurredAt: t0, Data: event})
 			if !tc.active {
 				e.assertSessions(t, tc.target)
 			}

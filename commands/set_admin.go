@@ -35,6 +35,6 @@ func (h SetAdminHandler) Handle(ctx context.Context, cmd SetAdmin) (NoResult, er
 		role = domain.RoleAdmin
 	}
 	return NoResult{}, changeUser(ctx, h.store, cmd.Actor, cmd.UserID, func(_ context.Context, _ Repositories, u *domain.User) (bool, error) {
-		return u.SetRole(role, h.clock.Now()), nil
+		return u.SetRole(role, cmd.Actor.ID, h.clock.Now()), nil
 	})
 }

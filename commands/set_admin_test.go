@@ -48,6 +48,7 @@ func TestSetAdmin(t *testing.T) {
 			// Role changes leave sessions alone: the role is read on every request.
 			e.assertOtherSessionsIntact(t, "")
 			if tc.want != "" || !tc.wantChanged {
+				e.assertEvents(t)
 				e.assertNoUserAdded(t)
 				if tc.want == "" && e.store.user(t, tc.target).Role != tc.wantRole {
 					t.Errorf("role %q, want %q", e.store.user(t, tc.target).Role, tc.wantRole)
@@ -55,11 +56,15 @@ func TestSetAdmin(t *testing.T) {
 				return
 			}
 			want := seededUser(t, tc.target)
+			from := want.Role
 			want.Role = tc.wantRole
 			want.UpdatedAt = t0
+			want.Version = seededVersion + 1
 			if got := e.store.user(t, tc.target); got != want {
 				t.Errorf("stored %+v, want %+v", got, want)
 			}
+			e.assertEvents(t, domain.Event{UserID: tc.target, Sequence: want.Version, ActorID: tc.caller, OccurredAt: t0,
+				Data: domain.UserRoleChanged{From: from, To: tc.wantRole}})
 		})
 	}
 }

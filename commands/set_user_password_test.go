@@ -65,6 +65,7 @@ func TestSetUserPassword(t *testing.T) {
 				t.Errorf("hashed = %v, want %v (a request bound to fail must not pay for a hash)", got, tc.wantHash)
 			}
 			if tc.want != "" {
+				e.assertEvents(t)
 				e.assertNoUserAdded(t)
 				e.assertOtherSessionsIntact(t, "")
 				return
@@ -74,9 +75,12 @@ func TestSetUserPassword(t *testing.T) {
 			want.PasswordHash = hashOf(tc.password)
 			want.PasswordChangedAt = t0
 			want.UpdatedAt = t0
+			want.Version = seededVersion + 1
 			if got := e.store.user(t, tc.target); got != want {
 				t.Errorf("stored %+v, want %+v", got, want)
 			}
+			e.assertEvents(t, domain.Event{UserID: tc.target, Sequence: want.Version, ActorID: tc.caller, OccurredAt: t0,
+				Data: domain.UserPasswordChanged{By: domain.ChangedByAdmin}})
 			// Every session of the target ends; nobody else's do.
 			e.assertSessions(t, tc.target)
 			e.assertOtherSessionsIntact(t, tc.target)

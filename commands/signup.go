@@ -27,9 +27,9 @@ func NewSignupHandler(store Store, hasher PasswordHasher, ids IDs, clock Clock) 
 
 // Handle registers the user: 400 validation_failed, then 409 username_taken.
 func (h SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, error) {
-	u, err := h.register(ctx, cmd.Username, cmd.Password, domain.RoleUser)
+	u, err := h.register(ctx, domain.Registration{Username: cmd.Username, Role: domain.RoleUser, SignUp: true}, cmd.Password)
 	if err != nil {
 		return SignupResult{}, err
 	}
-	return SignupResult{ID: u.ID}, nil
+	return SignupResult{ID: u.ID()}, nil
 }

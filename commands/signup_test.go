@@ -40,7 +40,7 @@ func TestSignup(t *testing.T) {
 			name: "taken while hashing: the unique index decides", username: "racing.name", password: "secret",
 			setup: func(e *env) {
 				e.hasher.beforeHash = func() {
-					e.store.putUser(*domain.NewUser("racer", "racing.name", "h:other", domain.RoleUser, t0))
+					e.store.putUser(racer("racing.name", domain.RoleUser))
 				}
 			},
 			want: domain.CodeUsernameTaken, wantHash: true, racer: []string{"racer"},
@@ -71,6 +71,8 @@ func TestSignup(t *testing.T) {
 				return
 			}
 			e.assertRegistered(t, res.ID, tc.username, tc.password, domain.RoleUser)
+			e.assertEvents(t, domain.Event{UserID: res.ID, Sequence: 1, OccurredAt: t0,
+				Data: domain.UserSignedUp{Username: tc.username, Role: domain.RoleUser}})
 			if res.ID == "" {
 				t.Error("empty id returned")
 			}

@@ -41,7 +41,7 @@ func (a Actor) MayReadUsers() error {
 // MayManage is check 7: the caller's role manages the target's role, and nobody
 // manages themselves through the users API.
 func (a Actor) MayManage(target *User) error {
-	if target.ID == a.ID || !a.Role.Manages(target.Role) {
+	if target.ID() == a.ID || !a.Role.Manages(target.Role()) {
 		return ErrForbidden
 	}
 	return nil

@@ -34,10 +34,10 @@ func TestActorChecks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		actor := domain.Actor{ID: "caller-id", Role: tc.caller, SessionID: "sid"}
-		other := &domain.User{ID: "other-id", Role: tc.target}
+		other := domain.RestoreUser(domain.UserRecord{ID: "other-id", Role: tc.target})
 		// Acting on one's own id with the target role: the caller's record would have
 		// the caller's role, but MayManage must refuse by id whatever the role says.
-		self := &domain.User{ID: actor.ID, Role: tc.target}
+		self := domain.RestoreUser(domain.UserRecord{ID: actor.ID, Role: tc.target})
 		ops := []struct {
 			name  string
 			err   error

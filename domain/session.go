@@ -5,8 +5,11 @@ import "time"
 // Session is one login. The cookie only names it; this row decides whether it still
 // works. ExpiresAt slides forward with use but never past AbsoluteExpiresAt.
 type Session struct {
-	ID                string
-	UserID            string
+	ID     string
+	UserID string
+	// UserVersion is the user's version when the session began: a session from
+	// before the user's last inactivation never works again (User.Accepts).
+	UserVersion       int64
 	CreatedAt         time.Time
 	ExpiresAt         time.Time
 	AbsoluteExpiresAt time.Time
@@ -23,10 +26,10 @@ type SessionPolicy struct {
 	MaxLifetime time.Duration
 }
 
-// NewSession starts a session at now.
-func (p SessionPolicy) NewSession(id, userID string, now time.Time) *Session {
+// NewSession starts a session of user u at now.
+func (p SessionPolicy) NewSession(id string, u *User, now time.Time) *Session {
 	now = now.UTC()
-	s := &Session{ID: id, UserID: userID, CreatedAt: now, AbsoluteExpiresAt: now.Add(p.MaxLifetime)}
+	s := &Session{ID: id, UserID: u.ID(), UserVersion: u.Version(), CreatedAt: now, AbsoluteExpiresAt: now.Add(p.MaxLifetime)}
 	s.ExpiresAt = p.capped(s, now.Add(p.TTL))
 	return s
 }

@@ -10,11 +10,15 @@ import (
 // The defaults of API.md §3: 30m idle, refresh below 20% (6m) left, 12h absolute.
 var defaultPolicy = domain.SessionPolicy{TTL: 30 * time.Minute, RefreshThreshold: 0.2, MaxLifetime: 12 * time.Hour}
 
+// sessionUser is a user at version 3: a new session remembers it.
+var sessionUser = domain.RestoreUser(domain.UserRecord{ID: "uid", Role: domain.RoleUser, IsActive: true, Version: 3})
+
 func TestNewSession(t *testing.T) {
-	s := defaultPolicy.NewSession("sid", "uid", created.In(tokyo))
+	s := defaultPolicy.NewSession("sid", sessionUser, created.In(tokyo))
 	want := domain.Session{
 		ID:                "sid",
 		UserID:            "uid",
+		UserVersion:       3,
 		CreatedAt:         created,
 		ExpiresAt:         created.Add(30 * time.Minute),
 		AbsoluteExpiresAt: created.Add(12 * time.Hour),
@@ -26,7 +30,7 @@ func TestNewSession(t *testing.T) {
 
 func TestNewSessionCapsAtAbsoluteLifetime(t *testing.T) {
 	p := domain.SessionPolicy{TTL: time.Hour, RefreshThreshold: 0.2, MaxLifetime: 10 * time.Minute}
-	s := p.NewSession("sid", "uid", created)
+	s := p.NewSession("sid", sessionUser, created)
 	if want := created.Add(10 * time.Minute); !s.ExpiresAt.Equal(want) || !s.AbsoluteExpiresAt.Equal(want) {
 		t.Fatalf("ExpiresAt %v, AbsoluteExpiresAt %v; want both %v", s.ExpiresAt, s.AbsoluteExpiresAt, want)
 	}
@@ -98,7 +102,7 @@ func TestSessionRefresh(t *testing.T) {
 
 // A session used every few minutes slides forward but ends at its absolute lifetime.
 func TestSessionRefreshNeverPassesAbsoluteLifetime(t *testing.T) {
-	s := defaultPolicy.NewSession("sid", "uid", created)
+	s := defaultPolicy.NewSession("sid", sessionUser, created)
 	now := created
 	refreshes := 0
 	for !s.Expired(now) {

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"testing"
 
-	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/commands/commandstest"
@@ -11,10 +10,11 @@ import (
 
 // The store runs the same contract suite as the in-memory fake of the command tests,
 // so that the fake is held to what PostgreSQL really does. What only PostgreSQL can
-// show (row locks, the cascade, TxOf) is tested in store_test.go.
+// show (row locks, the cascade) is tested in store_test.go.
 func TestStoreContract(t *testing.T) {
 	t.Parallel()
-	commandstest.StoreContract(t, func(t *testing.T) commands.Store {
-		return postgres.NewStore(pgtest.New(t))
+	commandstest.StoreContract(t, func(t *testing.T) (commands.Store, commandstest.EventLog) {
+		db := pgtest.New(t)
+		return newStore(db), eventLog(db)
 	})
 }

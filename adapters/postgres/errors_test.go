@@ -48,7 +48,7 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	ctx := t.Context()
-	store, reader := postgres.NewStore(db), postgres.NewUserReader(db)
+	store, reader := newStore(db), postgres.NewUserReader(db)
 
 	for name, call := range map[string]func() error{
 		"Ping":      func() error { return postgres.Ping(ctx, db) },
@@ -70,7 +70,7 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 
 func TestCancelledContextPassesThrough(t *testing.T) {
 	t.Parallel()
-	store := postgres.NewStore(pgtest.New(t))
+	store := newStore(pgtest.New(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 

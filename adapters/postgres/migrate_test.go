@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
-	"github.com/example/accounts/commands"
+	"github.com/example/accounts/commands/commandstest"
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/migrations"
 )
@@ -133,30 +132,57 @@ func TestPasswordChangedAtBackfill(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ctx := t.Context()
-	store := postgres.NewStore(db)
-	u := newUser(1, "old.timer", domain.RoleUser)
-	u.UpdatedAt = u.CreatedAt.Add(time.Hour)
-	if err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error { return tx.Users().Add(ctx, u) }); err != nil {
-		t.Fatal(err)
-	}
+	store := newStore(db)
+	rec := userRecord(1, "old.timer", domain.RoleUser)
+	rec.UpdatedAt = rec.CreatedAt.Add(time.Hour)
+	addUser(t, store, domain.RestoreUser(rec))
 	// Back to the schema before the migration, then the migration itself.
-	for _, file := range []string{
-		"20261124120300_add_password_changed_at.tx.down.sql",
-		"20261124120300_add_password_changed_at.tx.up.sql",
-	} {
-		sql, err := os.ReadFile(filepath.Join("..", "..", "migrations", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.ExecContext(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
-	got, err := store.Users().Get(ctx, u.ID)
+	runMigrationFile(t, db, "20261124120300_add_password_changed_at.tx.down.sql")
+	runMigrationFile(t, db, "20261124120300_add_password_changed_at.tx.up.sql")
+	got, err := store.Users().Get(ctx, rec.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.PasswordChangedAt.Equal(u.UpdatedAt) {
-		t.Errorf("password_changed_at = %v, want updated_at %v", got.PasswordChangedAt, u.UpdatedAt)
+	if !got.PasswordChangedAt().Equal(rec.UpdatedAt) {
+		t.Errorf("password_changed_at = %v, want updated_at %v", got.PasswordChangedAt(), rec.UpdatedAt)
+	}
+}
+
+// TestUserVersionsMigration: users from before versions start at version 1, and
+// their sessions keep working: the migration logs nobody out.
+func TestUserVersionsMigration(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := t.Context()
+	runMigrationFile(t, db, "20261130090000_add_user_versions.tx.down.sql")
+	for _, statement := range []string{
+		`INSERT INTO users (id, username, password_hash, password_changed_at, role, is_active, created_at, updated_at)
+			VALUES ('` + commandstest.UserID(1) + `', 'old.timer', 'x', now(), 'user', true, now(), now())`,
+		`INSERT INTO sessions (id, user_id, created_at, expires_at, absolute_expires_at)
+			VALUES ('old-session', '` + commandstest.UserID(1) + `', now(), now() + interval '1 hour', now() + interval '2 hours')`,
+	} {
+		if _, err := db.ExecContext(ctx, statement); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runMigrationFile(t, db, "20261130090000_add_user_versions.tx.up.sql")
+
+	s, u, err := newStore(db).Sessions().GetWithUser(ctx, "old-session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Version() != 1 || !u.Accepts(s) {
+		t.Errorf("after the migration: user %+v, session %+v; want version 1 and the session accepted", u.Record(), s)
+	}
+}
+
+func runMigrationFile(t *testing.T, db *bun.DB, file string) {
+	t.Helper()
+	sql, err := os.ReadFile(filepath.Join("..", "..", "migrations", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
 }

@@ -21,25 +21,13 @@ type userRow struct {
 	IsActive          bool        `bun:"is_active"`
 	CreatedAt         time.Time   `bun:"created_at"`
 	UpdatedAt         time.Time   `bun:"updated_at"`
+	Version           int64       `bun:"version"`
+	SessionsValidFrom int64       `bun:"sessions_valid_from"`
 }
 
 func newUserRow(u *domain.User) *userRow {
+	r := u.Record()
 	return &userRow{
-		ID:                u.ID,
-		Username:          u.Username,
-		PasswordHash:      u.PasswordHash,
-		PasswordChangedAt: u.PasswordChangedAt.UTC(),
-		Role:              u.Role,
-		IsActive:          u.IsActive,
-		CreatedAt:         u.CreatedAt.UTC(),
-		UpdatedAt:         u.UpdatedAt.UTC(),
-	}
-}
-
-// toDomain returns the user with UTC timestamps: the driver hands them back in the
-// process's local time zone.
-func (r *userRow) toDomain() *domain.User {
-	return &domain.User{
 		ID:                r.ID,
 		Username:          r.Username,
 		PasswordHash:      r.PasswordHash,
@@ -48,7 +36,26 @@ func (r *userRow) toDomain() *domain.User {
 		IsActive:          r.IsActive,
 		CreatedAt:         r.CreatedAt.UTC(),
 		UpdatedAt:         r.UpdatedAt.UTC(),
+		Version:           r.Version,
+		SessionsValidFrom: r.SessionsValidFrom,
 	}
+}
+
+// toDomain returns the user with UTC timestamps: the driver hands them back in the
+// process's local time zone.
+func (r *userRow) toDomain() *domain.User {
+	return domain.RestoreUser(domain.UserRecord{
+		ID:                r.ID,
+		Username:          r.Username,
+		PasswordHash:      r.PasswordHash,
+		PasswordChangedAt: r.PasswordChangedAt.UTC(),
+		Role:              r.Role,
+		IsActive:          r.IsActive,
+		CreatedAt:         r.CreatedAt.UTC(),
+		UpdatedAt:         r.UpdatedAt.UTC(),
+		Version:           r.Version,
+		SessionsValidFrom: r.SessionsValidFrom,
+	})
 }
 
 // sessionRow is a row of sessions; User is filled only by queries that join it.
@@ -57,6 +64,7 @@ type sessionRow struct {
 
 	ID                string    `bun:"id,pk"`
 	UserID            string    `bun:"user_id"`
+	UserVersion       int64     `bun:"user_version"`
 	CreatedAt         time.Time `bun:"created_at"`
 	ExpiresAt         time.Time `bun:"expires_at"`
 	AbsoluteExpiresAt time.Time `bun:"absolute_expires_at"`
@@ -68,6 +76,7 @@ func newSessionRow(s *domain.Session) *sessionRow {
 	return &sessionRow{
 		ID:                s.ID,
 		UserID:            s.UserID,
+		UserVersion:       s.UserVersion,
 		CreatedAt:         s.CreatedAt.UTC(),
 		ExpiresAt:         s.ExpiresAt.UTC(),
 		AbsoluteExpiresAt: s.AbsoluteExpiresAt.UTC(),
@@ -78,6 +87,7 @@ func (r *sessionRow) toDomain() *domain.Session {
 	return &domain.Session{
 		ID:                r.ID,
 		UserID:            r.UserID,
+		UserVersion:       r.UserVersion,
 		CreatedAt:         r.CreatedAt.UTC(),
 		ExpiresAt:         r.ExpiresAt.UTC(),
 		AbsoluteExpiresAt: r.AbsoluteExpiresAt.UTC(),

@@ -2,24 +2,33 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/uptrace/bun"
 
 	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
 )
+
+// Outbox writes the events a change recorded in the transaction of that change.
+type Outbox interface {
+	Write(ctx context.Context, tx *sql.Tx, events []domain.Event) error
+}
 
 // Store is commands.Store on PostgreSQL. Its own repositories work on the pool, one
 // statement at a time; InTx hands out repositories bound to one transaction.
 type Store struct {
-	db *bun.DB
+	db     *bun.DB
+	outbox Outbox
 }
 
-// NewStore returns a Store on db.
-func NewStore(db *bun.DB) *Store {
-	return &Store{db: db}
+// NewStore returns a Store on db whose user writes put their events in outbox.
+func NewStore(db *bun.DB, outbox Outbox) *Store {
+	return &Store{db: db, outbox: outbox}
 }
 
-// Users returns the users repository outside any transaction.
+// Users returns the users repository outside any transaction, where it can read
+// but not write: a user is saved with its events, in one transaction.
 func (s *Store) Users() commands.Users { return users{db: s.db} }
 
 // Sessions returns the sessions repository outside any transaction.
@@ -30,7 +39,7 @@ func (s *Store) Sessions() commands.Sessions { return sessions{db: s.db} }
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx commands.Repositories) error) error {
 	fnFailed := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := fn(ctx, txRepositories{tx: tx})
+		err := fn(ctx, txRepositories{tx: tx, outbox: s.outbox})
 		fnFailed = err != nil
 		return err
 	})
@@ -44,17 +53,11 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx comman
 // its row until commit, so that concurrent changes to one user queue up instead of
 // overwriting each other.
 type txRepositories struct {
-	tx bun.Tx
+	tx     bun.Tx
+	outbox Outbox
 }
 
-func (r txRepositories) Users() commands.Users       { return users{db: r.tx, lockRows: true} }
+func (r txRepositories) Users() commands.Users {
+	return users{db: r.tx, tx: r.tx.Tx, outbox: r.outbox, lockRows: true}
+}
 func (r txRepositories) Sessions() commands.Sessions { return sessions{db: r.tx} }
-
-// TxOf returns the transaction behind repositories that InTx handed to its function,
-// so that other adapters (an outbox writing events) can write in the same
-// transaction as the change they record. It reports false for any other
-// Repositories, such as the Store itself.
-func TxOf(r commands.Repositories) (bun.Tx, bool) {
-	t, ok := r.(txRepositories)
-	return t.tx, ok
-}

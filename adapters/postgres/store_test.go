@@ -16,45 +16,12 @@ import (
 
 var _ commands.Store = (*postgres.Store)(nil)
 
-// TxOf hands other adapters (an outbox) the transaction InTx runs: they see its
-// uncommitted writes, and what they write commits with it.
-func TestTxOf(t *testing.T) {
-	t.Parallel()
-	store := postgres.NewStore(pgtest.New(t))
-	ctx := t.Context()
-
-	err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
-		if err := tx.Users().Add(ctx, newUser(1, "alice", domain.RoleUser)); err != nil {
-			return err
-		}
-		bunTx, ok := postgres.TxOf(tx)
-		if !ok {
-			t.Fatal("TxOf: not a transaction")
-		}
-		n, err := bunTx.NewSelect().Table("users").Where("id = ?", commandstest.UserID(1)).Count(ctx)
-		if err != nil || n != 1 {
-			t.Errorf("user through TxOf: count %d, %v; want 1", n, err)
-		}
-		_, err = bunTx.NewUpdate().Table("users").Set("role = 'admin'").Where("id = ?", commandstest.UserID(1)).Exec(ctx)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("InTx: %v", err)
-	}
-	if u, err := store.Users().Get(ctx, commandstest.UserID(1)); err != nil || u.Role != domain.RoleAdmin {
-		t.Fatalf("user after commit = %+v, %v; want the role written through TxOf", u, err)
-	}
-	if _, ok := postgres.TxOf(store); ok {
-		t.Fatal("TxOf(store) reported a transaction")
-	}
-}
-
 // A Get inside a transaction locks the row: a second transaction's Get waits for the
 // first to commit, then reads what it wrote.
 func TestGetInTxLocksTheRow(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := newStore(db)
 	ctx := t.Context()
 	addUser(t, store, newUser(1, "alice", domain.RoleUser))
 
@@ -72,7 +39,7 @@ func TestGetInTxLocksTheRow(t *testing.T) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			u.SetRole(domain.RoleAdmin, commandstest.At(1))
+			u.SetRole(domain.RoleAdmin, "", commandstest.At(1))
 			return tx.Users().Update(ctx, u)
 		})
 	}()
@@ -111,8 +78,8 @@ func TestGetInTxLocksTheRow(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("second transaction: %v", r.err)
 	}
-	if r.u.Role != domain.RoleAdmin {
-		t.Fatalf("second Get read role %q, want the first transaction's committed %q", r.u.Role, domain.RoleAdmin)
+	if r.u.Role() != domain.RoleAdmin {
+		t.Fatalf("second Get read role %q, want the first transaction's committed %q", r.u.Role(), domain.RoleAdmin)
 	}
 }
 
@@ -141,14 +108,14 @@ func waitForLockWaiter(t *testing.T, db *bun.DB) {
 func TestDeletingAUserDeletesItsSessions(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := newStore(db)
 	ctx := t.Context()
 	alice := addUser(t, store, newUser(1, "alice", domain.RoleUser))
-	if err := store.Sessions().Add(ctx, commandstest.NewSession("a1", alice.ID, 0)); err != nil {
+	if err := store.Sessions().Add(ctx, commandstest.NewSession("a1", alice.ID(), 0)); err != nil {
 		t.Fatalf("Add session: %v", err)
 	}
 
-	if _, err := db.NewDelete().Table("users").Where("id = ?", alice.ID).Exec(ctx); err != nil {
+	if _, err := db.NewDelete().Table("users").Where("id = ?", alice.ID()).Exec(ctx); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
 	commandstest.AssertSessions(t, store, map[string]bool{"a1": false})

@@ -40,12 +40,12 @@ var listFixture = []struct {
 func newListFixture(t *testing.T) *postgres.UserReader {
 	t.Helper()
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := newStore(db)
 	for _, f := range listFixture {
-		u := newUser(f.n, f.username, f.role)
-		u.IsActive = f.active
-		u.CreatedAt, u.UpdatedAt = commandstest.At(f.created), commandstest.At(f.updated)
-		addUser(t, store, u)
+		rec := userRecord(f.n, f.username, f.role)
+		rec.IsActive = f.active
+		rec.CreatedAt, rec.UpdatedAt = commandstest.At(f.created), commandstest.At(f.updated)
+		addUser(t, store, domain.RestoreUser(rec))
 	}
 	return postgres.NewUserReader(db)
 }

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -10,16 +12,33 @@ import (
 )
 
 // users is commands.Users on the pool or on one transaction (bun.IDB is either).
-// lockRows makes reads SELECT … FOR UPDATE; it is set inside transactions only, where
-// the lock lasts until commit.
+// Inside a transaction, tx is that transaction and outbox receives the events of
+// every user written; lockRows makes reads SELECT … FOR UPDATE, a lock that lasts
+// until commit.
 type users struct {
 	db       bun.IDB
+	tx       *sql.Tx
+	outbox   Outbox
 	lockRows bool
 }
 
+// errWriteOutsideTx refuses a user write on the pool: its events could not be
+// written with it. It is a bug of the caller, never a client's doing.
+var errWriteOutsideTx = errors.New("postgres: a user is written inside InTx only, with its events")
+
 func (r users) Add(ctx context.Context, u *domain.User) error {
-	_, err := r.db.NewInsert().Model(newUserRow(u)).Exec(ctx)
-	return mapError("add user", err)
+	if r.tx == nil {
+		return errWriteOutsideTx
+	}
+	if _, err := r.db.NewInsert().Model(newUserRow(u)).Exec(ctx); err != nil {
+		return mapError("add user", err)
+	}
+	return r.writeEvents(ctx, u)
+}
+
+// writeEvents puts the events u recorded in the outbox, in this transaction.
+func (r users) writeEvents(ctx context.Context, u *domain.User) error {
+	return mapError("write events", r.outbox.Write(ctx, r.tx, u.PopEvents()))
 }
 
 func (r users) Get(ctx context.Context, id string) (*domain.User, error) {
@@ -45,12 +64,15 @@ func (r users) getBy(ctx context.Context, op, column, value string) (*domain.Use
 	return row.toDomain(), nil
 }
 
-// Update writes every column that can change after creation; id, username and
-// created_at never do.
+// Update writes every column that can change after creation, and the events of
+// the changes; id, username and created_at never change.
 func (r users) Update(ctx context.Context, u *domain.User) error {
+	if r.tx == nil {
+		return errWriteOutsideTx
+	}
 	res, err := r.db.NewUpdate().
 		Model(newUserRow(u)).
-		Column("password_hash", "password_changed_at", "role", "is_active", "updated_at").
+		Column("password_hash", "password_changed_at", "role", "is_active", "updated_at", "version", "sessions_valid_from").
 		WherePK().
 		Exec(ctx)
 	if err != nil {
@@ -63,7 +85,7 @@ func (r users) Update(ctx context.Context, u *domain.User) error {
 	if n == 0 {
 		return domain.ErrNotFound
 	}
-	return nil
+	return r.writeEvents(ctx, u)
 }
 
 // isUUID reports whether id can name a user at all. Anything else is simply not

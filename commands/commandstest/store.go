@@ -13,18 +13,23 @@ import (
 	"github.com/example/accounts/domain"
 )
 
+// EventLog reads back every event a store has committed, in commit order, as a
+// consumer of its outbox would see them.
+type EventLog func(ctx context.Context) ([]domain.Event, error)
+
 // StoreContract runs, as parallel subtests, the behaviour of commands.Store,
 // commands.Users and commands.Sessions that commands rely on. newStore returns an
-// empty store of its own for each subtest.
+// empty store of its own for each subtest, and the log of its outbox.
 //
 // Every user write, and every DeleteByUser, goes through InTx, as in the commands
-// themselves: an implementation may refuse them outside a transaction. Other session
-// writes are single statements the interface allows on their own.
-func StoreContract(t *testing.T, newStore func(t *testing.T) commands.Store) {
+// themselves: user writes outside a transaction are refused, since the user's
+// events must be written with it. Other session writes are single statements the
+// interface allows on their own.
+func StoreContract(t *testing.T, newStore func(t *testing.T) (commands.Store, EventLog)) {
 	t.Helper()
 	for _, tc := range []struct {
 		name string
-		run  func(*testing.T, commands.Store)
+		run  func(*testing.T, commands.Store, EventLog)
 	}{
 		{"UsersRoundTrip", testUsersRoundTrip},
 		{"UsersNotFound", testUsersNotFound},
@@ -41,10 +46,14 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) commands.Store) {
 		{"DeleteSession", testDelete},
 		{"DeleteSessionsByUser", testDeleteByUser},
 		{"DeleteExpiredSessions", testDeleteExpired},
+		{"EventsAreCommittedWithTheirChange", testEventsCommitted},
+		{"EventsRollBackWithTheirChange", testEventsRolledBack},
+		{"UserWritesOutsideATxAreRefused", testUserWritesOutsideTx},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, newStore(t))
+			store, log := newStore(t)
+			tc.run(t, store, log)
 		})
 	}
 }
@@ -52,11 +61,11 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) commands.Store) {
 // errStop is what a transaction's function returns to have it rolled back.
 var errStop = errors.New("commandstest: stop")
 
-func testUsersRoundTrip(t *testing.T, store commands.Store) {
+func testUsersRoundTrip(t *testing.T, store commands.Store, _ EventLog) {
 	// Nanoseconds and another zone go in; microseconds in UTC come back, the
 	// precision PostgreSQL keeps.
 	paris := time.FixedZone("CET", 3600)
-	u := &domain.User{
+	rec := domain.UserRecord{
 		// Hex letters, so that the upper-case lookup below differs from the id.
 		ID:                "0190abcd-ef01-7abc-8def-0123456789ab",
 		Username:          "Alice",
@@ -66,25 +75,27 @@ func testUsersRoundTrip(t *testing.T, store commands.Store) {
 		PasswordChangedAt: time.Date(2026, 11, 24, 9, 30, 30, 555555555, paris),
 		CreatedAt:         time.Date(2026, 11, 24, 9, 30, 0, 123456789, paris),
 		UpdatedAt:         time.Date(2026, 11, 24, 9, 31, 0, 999999999, paris),
+		Version:           7,
+		SessionsValidFrom: 5,
 	}
-	addUsers(t, store, u)
-	want := *u
-	want.PasswordChangedAt = u.PasswordChangedAt.UTC().Truncate(time.Microsecond)
-	want.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
-	want.UpdatedAt = u.UpdatedAt.UTC().Truncate(time.Microsecond)
+	addUsers(t, store, domain.RestoreUser(rec))
+	want := rec
+	want.PasswordChangedAt = rec.PasswordChangedAt.UTC().Truncate(time.Microsecond)
+	want.CreatedAt = rec.CreatedAt.UTC().Truncate(time.Microsecond)
+	want.UpdatedAt = rec.UpdatedAt.UTC().Truncate(time.Microsecond)
 
 	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
-		got, err := repos.Users().Get(ctx, u.ID)
-		assertUser(t, "Get", got, err, &want)
+		got, err := repos.Users().Get(ctx, rec.ID)
+		assertUser(t, "Get", got, err, want)
 		// Ids in paths come in any letter case; the stored one is lower case.
-		got, err = repos.Users().Get(ctx, strings.ToUpper(u.ID))
-		assertUser(t, "Get in upper case", got, err, &want)
+		got, err = repos.Users().Get(ctx, strings.ToUpper(rec.ID))
+		assertUser(t, "Get in upper case", got, err, want)
 		got, err = repos.Users().GetByUsername(ctx, "Alice")
-		assertUser(t, "GetByUsername", got, err, &want)
+		assertUser(t, "GetByUsername", got, err, want)
 	})
 }
 
-func testUsersNotFound(t *testing.T, store commands.Store) {
+func testUsersNotFound(t *testing.T, store commands.Store, _ EventLog) {
 	addUsers(t, store, newUser(1, "alice"))
 
 	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
@@ -112,7 +123,7 @@ func testUsersNotFound(t *testing.T, store commands.Store) {
 	wantNotFound(t, "Update of a missing user", err)
 }
 
-func testUsernamesUnique(t *testing.T, store commands.Store) {
+func testUsernamesUnique(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	addUsers(t, store, newUser(1, "Alice"), newUser(2, "alice")) // case counts
 
@@ -127,61 +138,64 @@ func testUsernamesUnique(t *testing.T, store commands.Store) {
 	_, err = store.Users().GetByUsername(ctx, "ALICE")
 	wantNotFound(t, "GetByUsername(ALICE)", err)
 	got, err := store.Users().GetByUsername(ctx, "alice")
-	if err != nil || got.ID != UserID(2) {
+	if err != nil || got.ID() != UserID(2) {
 		t.Fatalf("GetByUsername(alice) = %+v, %v; want user %s", got, err, UserID(2))
 	}
 }
 
 // An id clash is a bug, not a taken username: a client must not be told to pick
 // another name.
-func testUserIDsUnique(t *testing.T, store commands.Store) {
+func testUserIDsUnique(t *testing.T, store commands.Store, _ EventLog) {
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
 
 	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
-		return tx.Users().Add(ctx, newUser(1, "bob"))
+		return tx.Users().Add(ctx, newUser(1, "bobby"))
 	})
 	if err == nil || errors.Is(err, domain.ErrUsernameTaken) {
 		t.Fatalf("Add of a taken id: got %v, want an error other than username taken", err)
 	}
-	got, err := store.Users().Get(t.Context(), alice.ID)
-	assertUser(t, "Get after the refused Add", got, err, alice)
+	got, err := store.Users().Get(t.Context(), alice.ID())
+	assertUser(t, "Get after the refused Add", got, err, alice.Record())
 }
 
-func testUpdateKeepsWhatNeverChanges(t *testing.T, store commands.Store) {
+func testUpdateKeepsWhatNeverChanges(t *testing.T, store commands.Store, _ EventLog) {
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
 
-	want := *alice
+	want := alice.Record()
 	want.PasswordHash = "hash-2"
 	want.PasswordChangedAt = At(45)
 	want.Role = domain.RoleAdmin
 	want.IsActive = false
 	want.UpdatedAt = At(45)
+	want.Version = 4
+	want.SessionsValidFrom = 4
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-		u, err := tx.Users().Get(ctx, alice.ID)
+		u, err := tx.Users().Get(ctx, alice.ID())
 		if err != nil {
 			return err
 		}
-		u.SetPasswordHash("hash-2", At(45))
-		u.SetRole(domain.RoleAdmin, At(45))
-		u.SetActive(false, At(45).Add(789*time.Nanosecond).In(time.FixedZone("X", -7200)))
+		u.SetPassword("hash-2", UserID(9), At(45))
+		u.SetRole(domain.RoleAdmin, UserID(9), At(45))
+		u.Inactivate(UserID(9), At(45).Add(789*time.Nanosecond).In(time.FixedZone("X", -7200)))
 		// No use case changes these; a store that wrote them would let a buggy one
 		// rename a user past the unique index's back.
-		u.Username = "mallory"
-		u.CreatedAt = At(50)
-		return tx.Users().Update(ctx, u)
+		renamed := u.Record()
+		renamed.Username = "mallory"
+		renamed.CreatedAt = At(50)
+		return tx.Users().Update(ctx, domain.RestoreUser(renamed))
 	})
-	got, err := store.Users().Get(t.Context(), alice.ID)
-	assertUser(t, "Get after Update", got, err, &want)
+	got, err := store.Users().Get(t.Context(), alice.ID())
+	assertUser(t, "Get after Update", got, err, want)
 	_, err = store.Users().GetByUsername(t.Context(), "mallory")
 	wantNotFound(t, "GetByUsername of the name Update left out", err)
 }
 
-func testInTxCommits(t *testing.T, store commands.Store) {
+func testInTxCommits(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
-	a1 := NewSession("a1", alice.ID, 0)
+	a1 := NewSession("a1", alice.ID(), 0)
 
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
 		if err := tx.Users().Add(ctx, alice); err != nil {
@@ -191,45 +205,45 @@ func testInTxCommits(t *testing.T, store commands.Store) {
 			return err
 		}
 		// The transaction sees its own writes; nobody else does before the commit.
-		u, err := tx.Users().Get(ctx, alice.ID)
-		assertUser(t, "Get inside the transaction", u, err, alice)
-		_, err = store.Users().Get(ctx, alice.ID)
+		u, err := tx.Users().Get(ctx, alice.ID())
+		assertUser(t, "Get inside the transaction", u, err, alice.Record())
+		_, err = store.Users().Get(ctx, alice.ID())
 		wantNotFound(t, "Get of an uncommitted user outside the transaction", err)
 		return nil
 	})
 
-	got, err := store.Users().Get(ctx, alice.ID)
-	assertUser(t, "Get after commit", got, err, alice)
+	got, err := store.Users().Get(ctx, alice.ID())
+	assertUser(t, "Get after commit", got, err, alice.Record())
 	AssertSessions(t, store, map[string]bool{"a1": true})
 }
 
 // Everything fn wrote is undone, whatever repository wrote it: a command that fails
 // halfway must leave no half-done change behind.
-func testInTxRollsBack(t *testing.T, store commands.Store) {
+func testInTxRollsBack(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID(), 0), NewSession("a2", alice.ID(), 1))
 
 	err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
-		if err := tx.Users().Add(ctx, newUser(2, "bob")); err != nil {
+		if err := tx.Users().Add(ctx, newUser(2, "bobby")); err != nil {
 			return err
 		}
 		if err := tx.Sessions().Add(ctx, NewSession("b1", UserID(2), 2)); err != nil {
 			return err
 		}
-		u, err := tx.Users().Get(ctx, alice.ID)
+		u, err := tx.Users().Get(ctx, alice.ID())
 		if err != nil {
 			return err
 		}
-		u.SetRole(domain.RoleSuperAdmin, At(9))
+		u.SetRole(domain.RoleSuperAdmin, "", At(9))
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
 		if err := tx.Sessions().Delete(ctx, "a1"); err != nil {
 			return err
 		}
-		if err := tx.Sessions().DeleteByUser(ctx, alice.ID, ""); err != nil {
+		if err := tx.Sessions().DeleteByUser(ctx, alice.ID(), ""); err != nil {
 			return err
 		}
 		return errStop
@@ -241,27 +255,27 @@ func testInTxRollsBack(t *testing.T, store commands.Store) {
 	}
 	_, err = store.Users().Get(ctx, UserID(2))
 	wantNotFound(t, "user added in the rolled-back transaction", err)
-	got, err := store.Users().Get(ctx, alice.ID)
-	assertUser(t, "user updated in the rolled-back transaction", got, err, alice)
+	got, err := store.Users().Get(ctx, alice.ID())
+	assertUser(t, "user updated in the rolled-back transaction", got, err, alice.Record())
 	AssertSessions(t, store, map[string]bool{"a1": true, "a2": true, "b1": false})
 }
 
 // A logout while another request's transaction is open is its own write: the other
 // transaction's commit must not bring the session back, nor its rollback undo the
 // logout.
-func testWritesOutsideTx(t *testing.T, store commands.Store) {
+func testWritesOutsideTx(t *testing.T, store commands.Store, _ EventLog) {
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID(), 0), NewSession("a2", alice.ID(), 1))
 
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-		if err := tx.Users().Add(ctx, newUser(2, "bob")); err != nil {
+		if err := tx.Users().Add(ctx, newUser(2, "bobby")); err != nil {
 			return err
 		}
 		if err := store.Sessions().Delete(ctx, "a1"); err != nil {
 			return err
 		}
-		return store.Sessions().Add(ctx, NewSession("a3", alice.ID, 2))
+		return store.Sessions().Add(ctx, NewSession("a3", alice.ID(), 2))
 	})
 	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": true})
 
@@ -277,7 +291,7 @@ func testWritesOutsideTx(t *testing.T, store commands.Store) {
 	AssertSessions(t, store, map[string]bool{"a2": false, "a3": true})
 }
 
-func testSessionsRoundTrip(t *testing.T, store commands.Store) {
+func testSessionsRoundTrip(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
@@ -286,7 +300,8 @@ func testSessionsRoundTrip(t *testing.T, store commands.Store) {
 	zone := time.FixedZone("X", 5*3600)
 	a1 := &domain.Session{
 		ID:                "a1",
-		UserID:            alice.ID,
+		UserID:            alice.ID(),
+		UserVersion:       3,
 		CreatedAt:         At(0).Add(789 * time.Nanosecond).In(zone),
 		ExpiresAt:         At(30).Add(999 * time.Nanosecond).In(zone),
 		AbsoluteExpiresAt: At(59).In(zone),
@@ -294,68 +309,70 @@ func testSessionsRoundTrip(t *testing.T, store commands.Store) {
 	addSessions(t, store, a1)
 	// Login adds its session in the transaction that checked the user.
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-		return tx.Sessions().Add(ctx, NewSession("a2", alice.ID, 1))
+		return tx.Sessions().Add(ctx, NewSession("a2", alice.ID(), 1))
 	})
 
 	forEachRepositories(t, store, func(t *testing.T, ctx context.Context, repos commands.Repositories) {
 		s, u, err := repos.Sessions().GetWithUser(ctx, "a1")
-		assertSession(t, "GetWithUser(a1)", s, err, NewSession("a1", alice.ID, 0))
-		assertUser(t, "GetWithUser(a1)'s user", u, err, alice)
+		wantA1 := NewSession("a1", alice.ID(), 0)
+		wantA1.UserVersion = 3
+		assertSession(t, "GetWithUser(a1)", s, err, wantA1)
+		assertUser(t, "GetWithUser(a1)'s user", u, err, alice.Record())
 		s, _, err = repos.Sessions().GetWithUser(ctx, "a2")
-		assertSession(t, "GetWithUser(a2)", s, err, NewSession("a2", alice.ID, 1))
+		assertSession(t, "GetWithUser(a2)", s, err, NewSession("a2", alice.ID(), 1))
 	})
 
 	// The user comes as it is now, not as it was when the session began: an
 	// inactivated user's session must stop working at once.
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-		u, err := tx.Users().Get(ctx, alice.ID)
+		u, err := tx.Users().Get(ctx, alice.ID())
 		if err != nil {
 			return err
 		}
-		u.SetActive(false, At(5))
+		u.Inactivate("", At(5))
 		return tx.Users().Update(ctx, u)
 	})
 	_, u, err := store.Sessions().GetWithUser(ctx, "a1")
-	if err != nil || u.IsActive {
+	if err != nil || u.IsActive() {
 		t.Fatalf("GetWithUser after inactivation: user %+v, %v; want it inactive", u, err)
 	}
 }
 
-func testSessionNeedsUser(t *testing.T, store commands.Store) {
+func testSessionNeedsUser(t *testing.T, store commands.Store, _ EventLog) {
 	if err := store.Sessions().Add(t.Context(), NewSession("s1", UserID(404), 0)); err == nil {
 		t.Fatal("Add of a session of a missing user succeeded")
 	}
 	AssertSessions(t, store, map[string]bool{"s1": false})
 }
 
-func testSessionIDsUnique(t *testing.T, store commands.Store) {
-	alice, bob := newUser(1, "alice"), newUser(2, "bob")
+func testSessionIDsUnique(t *testing.T, store commands.Store, _ EventLog) {
+	alice, bob := newUser(1, "alice"), newUser(2, "bobby")
 	addUsers(t, store, alice, bob)
-	addSessions(t, store, NewSession("s1", alice.ID, 0))
+	addSessions(t, store, NewSession("s1", alice.ID(), 0))
 
-	if err := store.Sessions().Add(t.Context(), NewSession("s1", bob.ID, 5)); err == nil {
+	if err := store.Sessions().Add(t.Context(), NewSession("s1", bob.ID(), 5)); err == nil {
 		t.Fatal("Add of a taken session id succeeded")
 	}
 	s, u, err := store.Sessions().GetWithUser(t.Context(), "s1")
-	assertSession(t, "GetWithUser after the refused Add", s, err, NewSession("s1", alice.ID, 0))
-	assertUser(t, "GetWithUser's user after the refused Add", u, err, alice)
+	assertSession(t, "GetWithUser after the refused Add", s, err, NewSession("s1", alice.ID(), 0))
+	assertUser(t, "GetWithUser's user after the refused Add", u, err, alice.Record())
 }
 
-func testExtend(t *testing.T, store commands.Store) {
+func testExtend(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID(), 0), NewSession("a2", alice.ID(), 1))
 
 	if err := store.Sessions().Extend(ctx, "a1", At(50).Add(999*time.Nanosecond).In(time.FixedZone("X", -7200))); err != nil {
 		t.Fatalf("Extend: %v", err)
 	}
-	want := NewSession("a1", alice.ID, 0)
+	want := NewSession("a1", alice.ID(), 0)
 	want.ExpiresAt = At(50)
 	s, _, err := store.Sessions().GetWithUser(ctx, "a1")
 	assertSession(t, "GetWithUser after Extend", s, err, want)
 	s, _, err = store.Sessions().GetWithUser(ctx, "a2")
-	assertSession(t, "the other session after Extend", s, err, NewSession("a2", alice.ID, 1))
+	assertSession(t, "the other session after Extend", s, err, NewSession("a2", alice.ID(), 1))
 
 	// A session ended concurrently (a logout) is no error: the next request finds
 	// it gone.
@@ -365,11 +382,11 @@ func testExtend(t *testing.T, store commands.Store) {
 	AssertSessions(t, store, map[string]bool{"gone": false})
 }
 
-func testDelete(t *testing.T, store commands.Store) {
+func testDelete(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
-	addSessions(t, store, NewSession("a1", alice.ID, 0), NewSession("a2", alice.ID, 1))
+	addSessions(t, store, NewSession("a1", alice.ID(), 0), NewSession("a2", alice.ID(), 1))
 
 	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
 		t.Fatalf("Delete: %v", err)
@@ -386,14 +403,14 @@ func testDelete(t *testing.T, store commands.Store) {
 	AssertSessions(t, store, map[string]bool{"a2": false})
 }
 
-func testDeleteByUser(t *testing.T, store commands.Store) {
-	alice, bob, carol := newUser(1, "alice"), newUser(2, "bob"), newUser(3, "carol")
+func testDeleteByUser(t *testing.T, store commands.Store, _ EventLog) {
+	alice, bob, carol := newUser(1, "alice"), newUser(2, "bobby"), newUser(3, "carol")
 	addUsers(t, store, alice, bob, carol)
 	addSessions(t, store,
-		NewSession("a1", alice.ID, 0),
-		NewSession("a2", alice.ID, 1),
-		NewSession("a3", alice.ID, 2),
-		NewSession("b1", bob.ID, 3),
+		NewSession("a1", alice.ID(), 0),
+		NewSession("a2", alice.ID(), 1),
+		NewSession("a3", alice.ID(), 2),
+		NewSession("b1", bob.ID(), 3),
 	)
 	deleteByUser := func(userID, keep string) {
 		t.Helper()
@@ -402,29 +419,29 @@ func testDeleteByUser(t *testing.T, store commands.Store) {
 		})
 	}
 
-	deleteByUser(alice.ID, "a2")
+	deleteByUser(alice.ID(), "a2")
 	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true})
 
 	// keep names another user's session: it protects nothing of alice's, and bob's
 	// session is not alice's to end anyway.
-	deleteByUser(alice.ID, "b1")
+	deleteByUser(alice.ID(), "b1")
 	AssertSessions(t, store, map[string]bool{"a2": false, "b1": true})
 
-	deleteByUser(bob.ID, "")
+	deleteByUser(bob.ID(), "")
 	AssertSessions(t, store, map[string]bool{"b1": false})
 
-	deleteByUser(carol.ID, "") // no sessions at all
+	deleteByUser(carol.ID(), "") // no sessions at all
 	deleteByUser(UserID(404), "")
 }
 
-func testDeleteExpired(t *testing.T, store commands.Store) {
+func testDeleteExpired(t *testing.T, store commands.Store, _ EventLog) {
 	ctx := t.Context()
 	alice := newUser(1, "alice")
 	addUsers(t, store, alice)
 	// s4..s0 expire at minutes 30..34: the id order is the reverse of the expiry
 	// order, so a store that took ids in order would show.
 	for i := range 5 {
-		addSessions(t, store, NewSession(fmt.Sprint("s", 4-i), alice.ID, i))
+		addSessions(t, store, NewSession(fmt.Sprint("s", 4-i), alice.ID(), i))
 	}
 
 	// At minute 33, s4..s1 have expired (expiry is inclusive); the limit takes the
@@ -444,6 +461,118 @@ func testDeleteExpired(t *testing.T, store commands.Store) {
 	AssertSessions(t, store, map[string]bool{"s0": true})
 }
 
+// Saving a user writes the events it recorded in the same transaction, in order,
+// each with the user's version after it; a save that changed nothing writes none.
+func testEventsCommitted(t *testing.T, store commands.Store, log EventLog) {
+	const admin = "01900000-0000-7000-8000-0000000000ad"
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		u, err := tx.Users().Get(ctx, alice.ID())
+		if err != nil {
+			return err
+		}
+		u.SetRole(domain.RoleAdmin, admin, At(10))
+		// Nanoseconds and another zone go in; microseconds in UTC come back.
+		u.Inactivate(admin, At(11).Add(999*time.Nanosecond).In(time.FixedZone("X", 3600)))
+		return tx.Users().Update(ctx, u)
+	})
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		u, err := tx.Users().Get(ctx, alice.ID())
+		if err != nil {
+			return err
+		}
+		u.SetRole(domain.RoleAdmin, admin, At(12)) // no change, no event
+		return tx.Users().Update(ctx, u)
+	})
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		u, err := tx.Users().Get(ctx, alice.ID())
+		if err != nil {
+			return err
+		}
+		// Saved twice in one transaction: each event is written once.
+		u.Reactivate(admin, At(13))
+		if err := tx.Users().Update(ctx, u); err != nil {
+			return err
+		}
+		u.SetPassword("hash-2", alice.ID(), At(14))
+		return tx.Users().Update(ctx, u)
+	})
+	AssertEvents(t, log,
+		domain.Event{UserID: alice.ID(), Sequence: 1, OccurredAt: At(0), Data: domain.UserSignedUp{Username: "alice", Role: domain.RoleUser}},
+		domain.Event{UserID: alice.ID(), Sequence: 2, ActorID: admin, OccurredAt: At(10), Data: domain.UserRoleChanged{From: domain.RoleUser, To: domain.RoleAdmin}},
+		domain.Event{UserID: alice.ID(), Sequence: 3, ActorID: admin, OccurredAt: At(11), Data: domain.UserInactivated{}},
+		domain.Event{UserID: alice.ID(), Sequence: 4, ActorID: admin, OccurredAt: At(13), Data: domain.UserReactivated{}},
+		domain.Event{UserID: alice.ID(), Sequence: 5, ActorID: alice.ID(), OccurredAt: At(14), Data: domain.UserPasswordChanged{By: domain.ChangedBySelf}},
+	)
+	got, err := store.Users().Get(t.Context(), alice.ID())
+	if err != nil || got.Version() != 5 {
+		t.Errorf("stored user %+v, %v; want version 5", got.Record(), err)
+	}
+}
+
+// A change that is rolled back leaves no event, and a change committed later keeps
+// the sequence without a gap.
+func testEventsRolledBack(t *testing.T, store commands.Store, log EventLog) {
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
+		if err := tx.Users().Add(ctx, newUser(2, "bobby")); err != nil {
+			return err
+		}
+		u, err := tx.Users().Get(ctx, alice.ID())
+		if err != nil {
+			return err
+		}
+		u.Inactivate("", At(5))
+		if err := tx.Users().Update(ctx, u); err != nil {
+			return err
+		}
+		return errStop
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("InTx returned %v, want %v", err, errStop)
+	}
+	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+		u, err := tx.Users().Get(ctx, alice.ID())
+		if err != nil {
+			return err
+		}
+		u.SetRole(domain.RoleAdmin, "", At(6))
+		return tx.Users().Update(ctx, u)
+	})
+	AssertEvents(t, log,
+		domain.Event{UserID: alice.ID(), Sequence: 1, OccurredAt: At(0), Data: domain.UserSignedUp{Username: "alice", Role: domain.RoleUser}},
+		domain.Event{UserID: alice.ID(), Sequence: 2, OccurredAt: At(6), Data: domain.UserRoleChanged{From: domain.RoleUser, To: domain.RoleAdmin}},
+	)
+}
+
+// A user written outside a transaction could not have its events written with it:
+// the write is refused whole.
+func testUserWritesOutsideTx(t *testing.T, store commands.Store, log EventLog) {
+	ctx := t.Context()
+	if err := store.Users().Add(ctx, newUser(1, "alice")); err == nil {
+		t.Error("Add outside a transaction succeeded")
+	}
+	_, err := store.Users().Get(ctx, UserID(1))
+	wantNotFound(t, "Get of the user added outside a transaction", err)
+
+	bob := newUser(2, "bobby")
+	addUsers(t, store, bob)
+	u, err := store.Users().Get(ctx, bob.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Inactivate("", At(5))
+	if err := store.Users().Update(ctx, u); err == nil {
+		t.Error("Update outside a transaction succeeded")
+	}
+	got, err := store.Users().Get(ctx, bob.ID())
+	assertUser(t, "Get after the refused Update", got, err, bob.Record())
+	AssertEvents(t, log,
+		domain.Event{UserID: bob.ID(), Sequence: 1, OccurredAt: At(0), Data: domain.UserSignedUp{Username: "bobby", Role: domain.RoleUser}})
+}
+
 // ---- Helpers --------------------------------------------------------------------
 
 // UserID returns a valid UUIDv7 whose order follows n: stores may keep ids as uuids.
@@ -456,8 +585,15 @@ func At(minute int) time.Time {
 	return time.Date(2026, 11, 24, 8, minute, 0, 123456000, time.UTC)
 }
 
+// newUser is a new user, as signup makes one: it has its creation event to write.
 func newUser(n int, username string) *domain.User {
-	return domain.NewUser(UserID(n), username, "hash-"+username, domain.RoleUser, At(0))
+	u, err := domain.NewUser(domain.Registration{
+		ID: UserID(n), Username: username, PasswordHash: "hash-" + username, Role: domain.RoleUser, SignUp: true,
+	}, At(0))
+	if err != nil {
+		panic(err) // the usernames of this file follow the rules
+	}
+	return u
 }
 
 // NewSession returns a session begun at minute, idle until minute+30.
@@ -485,7 +621,7 @@ func addUsers(t *testing.T, store commands.Store, users ...*domain.User) {
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
 		for _, u := range users {
 			if err := tx.Users().Add(ctx, u); err != nil {
-				return fmt.Errorf("add user %s: %w", u.Username, err)
+				return fmt.Errorf("add user %s: %w", u.Username(), err)
 			}
 		}
 		return nil
@@ -526,13 +662,13 @@ func wantNotFound(t *testing.T, what string, err error) {
 
 // assertUser checks a read's result. DeepEqual also checks that timestamps are in
 // UTC: a time in another zone, even at the same instant, differs.
-func assertUser(t *testing.T, what string, got *domain.User, err error, want *domain.User) {
+func assertUser(t *testing.T, what string, got *domain.User, err error, want domain.UserRecord) {
 	t.Helper()
 	switch {
 	case err != nil:
 		t.Errorf("%s: %v", what, err)
-	case !reflect.DeepEqual(got, want):
-		t.Errorf("%s: user =\n %+v\nwant\n %+v", what, got, want)
+	case !reflect.DeepEqual(got.Record(), want):
+		t.Errorf("%s: user =\n %+v\nwant\n %+v", what, got.Record(), want)
 	}
 }
 
@@ -557,5 +693,17 @@ func AssertSessions(t *testing.T, store commands.Store, want map[string]bool) {
 		case !exists && !errors.Is(err, domain.ErrNotFound):
 			t.Errorf("session %s: got %v, want not found", id, err)
 		}
+	}
+}
+
+// AssertEvents fails unless log holds exactly want, in order.
+func AssertEvents(t *testing.T, log EventLog, want ...domain.Event) {
+	t.Helper()
+	got, err := log(t.Context())
+	if err != nil {
+		t.Fatalf("reading the event log: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events =\n %+v\nwant\n %+v", got, want)
 	}
 }
