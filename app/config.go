@@ -125,6 +125,12 @@ type EventsConfig struct {
 	Broker  string `toml:"broker"`
 	NATSURL string `toml:"nats_url" redact:"url"`
 	AMQPURL string `toml:"amqp_url" redact:"url"`
+	// PollInterval is how often each consumer group looks for new events in the
+	// outbox; Retention how long delivered events are kept, and PurgeInterval how
+	// often older ones are deleted.
+	PollInterval  Duration `toml:"poll_interval"`
+	Retention     Duration `toml:"retention"`
+	PurgeInterval Duration `toml:"purge_interval"`
 }
 
 // RateLimitConfig is [ratelimit]. Zero turns a limit off.
@@ -317,6 +323,11 @@ func defaultConfig() Config {
 			PurgeInterval:    Duration{10 * time.Minute},
 		},
 		Cookie: CookieConfig{Name: "auth_token"},
+		Events: EventsConfig{
+			PollInterval:  Duration{250 * time.Millisecond},
+			Retention:     Duration{7 * 24 * time.Hour},
+			PurgeInterval: Duration{10 * time.Minute},
+		},
 		RateLimit: RateLimitConfig{
 			LoginPerMinuteIP:      20,
 			LoginPerMinuteAccount: 5,
@@ -380,6 +391,9 @@ func (c Config) problems() []Problem {
 	case "amqp":
 		ps.url("events.amqp_url", c.Events.AMQPURL, "amqp", "amqps")
 	}
+	ps.check(c.Events.PollInterval.Duration > 0, "events.poll_interval", "must be greater than zero")
+	ps.check(c.Events.Retention.Duration > 0, "events.retention", "must be greater than zero")
+	ps.check(c.Events.PurgeInterval.Duration > 0, "events.purge_interval", "must be greater than zero")
 
 	ps.check(c.RateLimit.LoginPerMinuteIP >= 0, "ratelimit.login_per_minute_ip", "must be zero (off) or more")
 	ps.check(c.RateLimit.LoginPerMinuteAccount >= 0, "ratelimit.login_per_minute_account", "must be zero (off) or more")

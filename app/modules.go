@@ -35,6 +35,7 @@ func appModules() fx.Option {
 		busModule,
 		accountModule,
 		usersModule,
+		eventsModule,
 		sweeperModule,
 		httpModule,
 	)

@@ -169,9 +169,9 @@ func TestExpiredSessionsArePurged(t *testing.T) {
 	assertStatus(t, w.root.do("GET", "/api/v1/account/me", nil), http.StatusOK, "")
 
 	var logged bool
-	for _, e := range w.s.Logs.FilterMessage("purged expired sessions").All() {
+	for _, e := range w.s.Logs.FilterMessage("purged").All() {
 		ctx := e.ContextMap()
-		logged = logged || (ctx["sessions"] == int64(1) && ctx["correlation_id"] != "")
+		logged = logged || (ctx["purged"] == "expired sessions" && ctx["rows"] == int64(1) && ctx["correlation_id"] != "")
 	}
 	if !logged {
 		t.Error("no log line counting the purged session")

@@ -5,36 +5,58 @@ import (
 	"errors"
 	"time"
 
+	"github.com/uptrace/bun"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 )
 
-// sweeperModule deletes the rows of expired sessions every [session] purge_interval,
-// starting at startup. It is housekeeping, not a request path: a failed purge is
-// logged and tried again at the next tick.
+// sweeperModule is the housekeeping: it deletes the rows of expired sessions every
+// [session] purge_interval, and the outbox's delivered events older than [events]
+// retention every [events] purge_interval, each starting at startup. It is not a
+// request path: a failed purge is logged and tried again at the next tick.
 var sweeperModule = fx.Module("sweeper",
 	fx.Provide(commands.NewPurgeExpiredSessionsHandler),
-	fx.Invoke(runSweeper),
+	fx.Invoke(runSweepers),
 )
 
-func runSweeper(lc fx.Lifecycle, cfg Config, h commands.PurgeExpiredSessionsHandler, logger *zap.Logger) {
+func runSweepers(lc fx.Lifecycle, cfg Config, sessions commands.PurgeExpiredSessionsHandler, db *bun.DB, logger *zap.Logger) {
 	logger = logger.Named("sweeper")
+	every(lc, cfg.Session.PurgeInterval.Duration, logger, "expired sessions", func(ctx context.Context) (int, error) {
+		purged, err := sessions.Handle(ctx, commands.PurgeExpiredSessions{})
+		return purged.Count, err
+	})
+	every(lc, cfg.Events.PurgeInterval.Duration, logger, "delivered events past retention", func(ctx context.Context) (int, error) {
+		return outbox.Purge(ctx, db.DB, cfg.Events.Retention.Duration)
+	})
+}
+
+// every runs purge at start and then every interval until the application stops.
+// Stopping cancels a purge in flight: its batches are separate statements, so
+// whatever it already deleted stays deleted and the rest waits for the next start.
+func every(lc fx.Lifecycle, interval time.Duration, logger *zap.Logger, what string, purge func(context.Context) (int, error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			go func() {
 				defer close(done)
-				sweep(ctx, cfg.Session.PurgeInterval.Duration, h, logger)
+				ticker := time.NewTicker(interval)
+				defer ticker.Stop()
+				for {
+					purgeOnce(ctx, interval, logger, what, purge)
+					select {
+					case <-ctx.Done():
+						return
+					case <-ticker.C:
+					}
+				}
 			}()
 			return nil
 		},
-		// Stopping cancels a purge in flight: its batches are separate statements,
-		// so whatever it already deleted stays deleted and the rest waits for the
-		// next start.
 		OnStop: func(stop context.Context) error {
 			cancel()
 			select {
@@ -47,33 +69,20 @@ func runSweeper(lc fx.Lifecycle, cfg Config, h commands.PurgeExpiredSessionsHand
 	})
 }
 
-func sweep(ctx context.Context, interval time.Duration, h commands.PurgeExpiredSessionsHandler, logger *zap.Logger) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		purgeOnce(ctx, interval, h, logger)
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
 // purgeOnce runs one purge under its own correlation id, bounded by the interval so
 // that a stuck database cannot pile purges up.
-func purgeOnce(ctx context.Context, interval time.Duration, h commands.PurgeExpiredSessionsHandler, logger *zap.Logger) {
+func purgeOnce(ctx context.Context, interval time.Duration, logger *zap.Logger, what string, purge func(context.Context) (int, error)) {
 	id := domain.NewCorrelationID()
 	ctx, cancel := context.WithTimeout(domain.WithCorrelationID(ctx, id), interval)
 	defer cancel()
-	purged, err := h.Handle(ctx, commands.PurgeExpiredSessions{})
-	log := logger.With(zap.String("correlation_id", id), zap.Int("sessions", purged.Count))
+	n, err := purge(ctx)
+	log := logger.With(zap.String("correlation_id", id), zap.String("purged", what), zap.Int("rows", n))
 	switch {
 	case err != nil && errors.Is(ctx.Err(), context.Canceled):
 		// The service is stopping; the next start carries on.
 	case err != nil:
-		log.Warn("purging expired sessions failed; retrying at the next interval", zap.Error(err))
-	case purged.Count > 0:
-		log.Info("purged expired sessions")
+		log.Warn("purge failed; retrying at the next interval", zap.Error(err))
+	case n > 0:
+		log.Info("purged")
 	}
 }

@@ -178,7 +178,7 @@ type userState struct {
 	Active       bool
 	PasswordHash string
 	UpdatedAt    time.Time
-	Sessions     int
+	Sessions     int // that can still work
 }
 
 func (u userState) equal(v userState) bool {
@@ -191,7 +191,9 @@ func userStateOf(t *testing.T, s *service, id string) userState {
 	var u userState
 	err := s.DB.NewSelect().Table("users").
 		ColumnExpr("role, is_active, password_hash, updated_at").
-		ColumnExpr("(SELECT count(*) FROM sessions WHERE user_id = users.id)").
+		// Sessions that can still work: an inactivation ends them at once, while
+		// their rows are deleted later by the user.inactivated handler.
+		ColumnExpr("(SELECT count(*) FROM sessions WHERE user_id = users.id AND user_version >= users.sessions_valid_from)").
 		Where("id = ?", id).
 		Scan(t.Context(), &u.Role, &u.Active, &u.PasswordHash, &u.UpdatedAt, &u.Sessions)
 	if err != nil {

@@ -315,6 +315,22 @@ func (r memSessions) DeleteByUser(_ context.Context, userID, keep string) error 
 	return nil
 }
 
+func (r memSessions) DeleteBefore(_ context.Context, userID string, version int64) (int, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.DeleteBefore"); err != nil {
+		return 0, err
+	}
+	n := 0
+	for id, sess := range r.st.sessions {
+		if sess.UserID == userID && sess.UserVersion < version {
+			delete(r.st.sessions, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (r memSessions) DeleteExpired(_ context.Context, now time.Time, limit int) (int, error) {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()

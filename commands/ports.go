@@ -38,6 +38,9 @@ type Sessions interface {
 	// DeleteByUser ends every session of a user except the one named by keep ("" keeps
 	// none).
 	DeleteByUser(ctx context.Context, userID, keep string) error
+	// DeleteBefore deletes the sessions of a user begun at a user version below
+	// version, and returns how many it deleted.
+	DeleteBefore(ctx context.Context, userID string, version int64) (int, error)
 	// DeleteExpired deletes at most limit sessions that expired at or before now,
 	// oldest expiry first, and returns how many it deleted.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)

@@ -26,19 +26,17 @@ func NewSetActiveHandler(store Store, clock Clock) SetActiveHandler {
 }
 
 // Handle changes the state; asking for the state the user is already in changes
-// nothing and succeeds. Inactivation also deletes the user's sessions, although the
-// request path already refuses them because it checks is_active on every request.
+// nothing and succeeds. An inactivated user's sessions stop working at once, since
+// the request path asks the user whether it still accepts a session; their rows
+// are deleted afterwards, by EndSessionsOnUserInactivated.
 func (h SetActiveHandler) Handle(ctx context.Context, cmd SetActive) (NoResult, error) {
 	if err := cmd.Actor.MayManageUsers(); err != nil {
 		return NoResult{}, err
 	}
-	return NoResult{}, changeUser(ctx, h.store, cmd.Actor, cmd.UserID, func(ctx context.Context, tx Repositories, u *domain.User) (bool, error) {
+	return NoResult{}, changeUser(ctx, h.store, cmd.Actor, cmd.UserID, func(_ context.Context, _ Repositories, u *domain.User) (bool, error) {
 		if cmd.Active {
 			return u.Reactivate(cmd.Actor.ID, h.clock.Now()), nil
 		}
-		if !u.Inactivate(cmd.Actor.ID, h.clock.Now()) {
-			return false, nil
-		}
-		return true, tx.Sessions().DeleteByUser(ctx, u.ID(), "")
+		return u.Inactivate(cmd.Actor.ID, h.clock.Now()), nil
 	})
 }

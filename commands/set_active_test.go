@@ -68,7 +68,11 @@ func TestSetActive(t *testing.T) {
 			}
 			e.assertEvents(t, domain.Event{UserID: tc.target, Sequence: want.Version, ActorID: tc.caller, OccurredAt: t0, Data: event})
 			if !tc.active {
-				e.assertSessions(t, tc.target)
+				// The rows stay until the event's handler deletes them, but no
+				// request gets past them any more.
+				for _, sid := range e.store.sessionsOf(tc.target) {
+					e.assertRefused(t, sid)
+				}
 			}
 			e.assertOtherSessionsIntact(t, tc.target)
 		})
@@ -76,7 +80,7 @@ func TestSetActive(t *testing.T) {
 }
 
 // Inactivation ends every session and stops logins; reactivation lets the user log in
-// again with the same password.
+// again with the same password, but brings no old session back.
 func TestSetActiveRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	h := commands.NewSetActiveHandler(e.store, e.clock)
@@ -85,7 +89,7 @@ func TestSetActiveRoundTrip(t *testing.T) {
 
 	_, err := h.Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idDave, Active: false})
 	wantCode(t, err, "")
-	e.assertSessions(t, idDave)
+	e.assertRefused(t, idDave+"-s1")
 	_, err = login.Handle(t.Context(), creds)
 	wantCode(t, err, domain.CodeAccountInactive)
 
@@ -94,9 +98,53 @@ func TestSetActiveRoundTrip(t *testing.T) {
 	if u := e.store.user(t, idDave); !u.IsActive || u.PasswordHash != hashOf(passwordOf("dave.user")) {
 		t.Fatalf("after reactivation: %+v", u)
 	}
+	e.assertRefused(t, idDave+"-s1")
+	e.assertRefused(t, idDave+"-s2")
 	_, err = login.Handle(t.Context(), creds)
 	wantCode(t, err, "")
-	if n := len(e.store.sessionsOf(idDave)); n != 1 {
-		t.Errorf("dave has %d sessions after logging in again, want 1", n)
+	if n := len(e.store.sessionsOf(idDave)); n != 3 {
+		t.Errorf("dave has %d session rows after logging in again, want the two old ones and the new", n)
+	}
+}
+
+// The handler of user.inactivated deletes the rows of the sessions the user had
+// when the inactivation committed. Run late, after a reactivation and a new login,
+// and run twice, as at-least-once delivery allows, it leaves the new session alone.
+func TestEndSessionsOnUserInactivated(t *testing.T) {
+	e := newEnv(t)
+	setActive := commands.NewSetActiveHandler(e.store, e.clock)
+	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	cleanup := commands.NewEndSessionsOnUserInactivatedHandler(e.store)
+
+	_, err := setActive.Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idDave, Active: false})
+	wantCode(t, err, "")
+	_, err = setActive.Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idDave, Active: true})
+	wantCode(t, err, "")
+	_, err = login.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr})
+	wantCode(t, err, "")
+	events := e.store.events()
+	if len(events) != 2 {
+		t.Fatalf("events %+v, want the inactivation and the reactivation", events)
+	}
+
+	// Every event reaches every handler; only the inactivation is its concern.
+	for range 2 {
+		for _, ev := range events {
+			if err := cleanup.Handle(t.Context(), ev); err != nil {
+				t.Fatalf("handling %s: %v", ev.Type(), err)
+			}
+		}
+	}
+	e.assertSessions(t, idDave, "sess-0001")
+	e.assertOtherSessionsIntact(t, idDave)
+}
+
+// assertRefused fails unless a request with session sid is refused.
+func (e *env) assertRefused(t *testing.T, sid string) {
+	t.Helper()
+	_, err := commands.NewAuthenticateHandler(e.store, e.tokens, e.clock, e.policy).Handle(t.Context(),
+		commands.Authenticate{Token: e.tokens.tokenFor(sid)})
+	if codeOf(err) != domain.CodeUnauthenticated {
+		t.Errorf("session %s: got %v, want it refused", sid, err)
 	}
 }

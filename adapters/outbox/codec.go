@@ -48,7 +48,8 @@ type Delivered struct {
 }
 
 // newMessage gives e a new event id (a UUIDv7, so ids sort by time) and turns it
-// into the message the outbox stores, carrying ctx's correlation id.
+// into the message the outbox stores, carrying ctx's correlation id and the event
+// type.
 func newMessage(ctx context.Context, e domain.Event) (*message.Message, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -59,9 +60,13 @@ func newMessage(ctx context.Context, e domain.Event) (*message.Message, error) {
 		return nil, err
 	}
 	msg := message.NewMessage(id.String(), payload)
-	if cid := domain.CorrelationID(ctx); cid != "" {
-		msg.Metadata.Set(MetadataCorrelationID, cid)
+	// Every event names what caused it; a change made with no request around it
+	// (none is known today) gets an id of its own rather than none.
+	cid := domain.CorrelationID(ctx)
+	if cid == "" {
+		cid = domain.NewCorrelationID()
 	}
+	msg.Metadata.Set(MetadataCorrelationID, cid)
 	msg.Metadata.Set(MetadataEventType, string(e.Type()))
 	msg.SetContext(ctx)
 	return msg, nil

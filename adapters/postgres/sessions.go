@@ -64,6 +64,19 @@ func (r sessions) DeleteByUser(ctx context.Context, userID, keep string) error {
 	return mapError("delete sessions of user", err)
 }
 
+func (r sessions) DeleteBefore(ctx context.Context, userID string, version int64) (int, error) {
+	res, err := r.db.NewDelete().
+		Model((*sessionRow)(nil)).
+		Where("user_id = ?", userID).
+		Where("user_version < ?", version).
+		Exec(ctx)
+	if err != nil {
+		return 0, mapError("delete sessions of user before version", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapError("delete sessions of user before version", err)
+}
+
 // DeleteExpired picks the oldest expired rows by the expires_at index and skips rows
 // another transaction holds, so that two replicas purging at once split the work
 // instead of queueing behind each other.

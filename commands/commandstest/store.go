@@ -45,6 +45,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) (commands.Store, Ev
 		{"ExtendSession", testExtend},
 		{"DeleteSession", testDelete},
 		{"DeleteSessionsByUser", testDeleteByUser},
+		{"DeleteSessionsBeforeAVersion", testDeleteBefore},
 		{"DeleteExpiredSessions", testDeleteExpired},
 		{"EventsAreCommittedWithTheirChange", testEventsCommitted},
 		{"EventsRollBackWithTheirChange", testEventsRolledBack},
@@ -432,6 +433,30 @@ func testDeleteByUser(t *testing.T, store commands.Store, _ EventLog) {
 
 	deleteByUser(carol.ID(), "") // no sessions at all
 	deleteByUser(UserID(404), "")
+}
+
+func testDeleteBefore(t *testing.T, store commands.Store, _ EventLog) {
+	alice, bob := newUser(1, "alice"), newUser(2, "bobby")
+	addUsers(t, store, alice, bob)
+	at := func(id, userID string, version int64) *domain.Session {
+		s := NewSession(id, userID, 0)
+		s.UserVersion = version
+		return s
+	}
+	addSessions(t, store, at("a1", alice.ID(), 1), at("a2", alice.ID(), 2), at("a3", alice.ID(), 3), at("b1", bob.ID(), 1))
+
+	deleteBefore := func(userID string, version int64, want int) {
+		t.Helper()
+		n, err := store.Sessions().DeleteBefore(t.Context(), userID, version)
+		if err != nil || n != want {
+			t.Fatalf("DeleteBefore(%s, %d) = %d, %v; want %d", userID, version, n, err, want)
+		}
+	}
+	deleteBefore(alice.ID(), 3, 2)
+	AssertSessions(t, store, map[string]bool{"a1": false, "a2": false, "a3": true, "b1": true})
+	deleteBefore(alice.ID(), 3, 0) // again: nothing left to do
+	deleteBefore(UserID(404), 9, 0)
+	AssertSessions(t, store, map[string]bool{"a3": true, "b1": true})
 }
 
 func testDeleteExpired(t *testing.T, store commands.Store, _ EventLog) {

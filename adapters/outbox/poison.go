@@ -1,0 +1,34 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// parker is the publisher of the poison queue: it writes a parked event to the
+// poison table in the transaction of the consumer group that gave up on it, so
+// that parking the event and moving the group past it commit together. An event
+// is never both parked and left to be handed again, nor lost between the two.
+type parker struct {
+	schema wsql.SchemaAdapter
+}
+
+func (p parker) Publish(topic string, msgs ...*message.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	tx, ok := wsql.TxFromContext(msgs[0].Context())
+	if !ok {
+		return errors.New("outbox: parking an event outside its consumer group's transaction")
+	}
+	pub, err := wsql.NewPublisher(tx, wsql.PublisherConfig{SchemaAdapter: p.schema}, nil)
+	if err != nil {
+		return fmt.Errorf("outbox: poison publisher: %w", err)
+	}
+	return pub.Publish(topic, msgs...)
+}
+
+func (parker) Close() error { return nil }

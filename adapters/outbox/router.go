@@ -1,0 +1,269 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"go.uber.org/zap"
+
+	"github.com/example/accounts/domain"
+)
+
+// Consumer is one consumer group of the outbox and what it does with each event.
+// Make one with HandleEvents or ForwardEvents.
+type Consumer struct {
+	// Name is the consumer group. The outbox keeps how far the group has got under
+	// this name, so it must not change once deployed; it also names the group in
+	// the logs and in the poison table.
+	Name string
+	// Ready, when set, is asked before every read of the outbox: while it fails,
+	// the group reads nothing and holds no transaction open, its events wait in
+	// the outbox, and a warning says so now and then. A broker that is down is the
+	// reason to set it.
+	Ready func() error
+	// Transient, when set, tells failures that are no fault of the event (the
+	// broker went away mid-way): such an event is neither retried in place nor
+	// parked, but handed again later, once Ready passes.
+	Transient func(error) bool
+	// AckDeadline, when set, replaces Config.AckDeadline for this group.
+	AckDeadline time.Duration
+
+	types  []domain.EventType
+	handle func(ctx context.Context, msg *message.Message) error
+}
+
+// HandleEvents is a consumer group that hands each event of the given types (all
+// types when none are given) to handle, decoded. Other events are passed over
+// without being decoded.
+func HandleEvents(name string, handle func(ctx context.Context, e domain.Event) error, types ...domain.EventType) Consumer {
+	return Consumer{Name: name, types: types, handle: func(ctx context.Context, msg *message.Message) error {
+		d, err := Unmarshal(msg.Payload)
+		if err != nil {
+			return permanent{err}
+		}
+		return handle(ctx, d.Event)
+	}}
+}
+
+// ForwardEvents is a consumer group that publishes every event to topic on pub (a
+// broker), as it was stored: the same id, payload and metadata.
+func ForwardEvents(name string, pub message.Publisher, topic string) Consumer {
+	return Consumer{Name: name, handle: func(ctx context.Context, msg *message.Message) error {
+		out := message.NewMessage(msg.UUID, msg.Payload)
+		out.Metadata = maps.Clone(msg.Metadata)
+		out.SetContext(ctx)
+		return pub.Publish(topic, out)
+	}}
+}
+
+// permanent is a failure that no retry can mend (an event that does not decode):
+// it is parked at once.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// Router runs the consumer groups of the outbox. Add every consumer, then Start;
+// Close when done.
+type Router struct {
+	cfg      Config
+	db       *sql.DB
+	logger   *zap.Logger
+	wmLogger watermill.LoggerAdapter
+	router   *message.Router
+
+	mu        sync.Mutex
+	consumers []string
+	started   bool
+	running   atomic.Bool
+	done      chan struct{} // closed when the router has stopped
+}
+
+// NewRouter returns a Router reading the outbox of db. wmLogger receives
+// Watermill's own log lines.
+func NewRouter(db *sql.DB, cfg Config, logger *zap.Logger, wmLogger watermill.LoggerAdapter) (*Router, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wmLogger)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: router: %w", err)
+	}
+	r := &Router{cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router, done: make(chan struct{})}
+	poison, err := middleware.PoisonQueue(parker{schema: schema(0)}, PoisonTopic)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: poison queue: %w", err)
+	}
+	// Outermost first: an event that still fails after its retries is parked, and
+	// a panic is a failure like any other rather than a crash or a redelivery loop.
+	router.AddMiddleware(
+		poison,
+		r.retry().Middleware,
+		middleware.Recoverer,
+	)
+	return r, nil
+}
+
+// retry is the backoff between attempts at one event. It stops well within the ack
+// deadline, so that a failing event is parked rather than handed again forever.
+func (r *Router) retry() middleware.Retry {
+	rc := r.cfg.Retry
+	return middleware.Retry{
+		MaxRetries:          rc.MaxRetries,
+		InitialInterval:     rc.InitialInterval,
+		MaxInterval:         rc.MaxInterval,
+		Multiplier:          2,
+		MaxElapsedTime:      r.cfg.AckDeadline / 2,
+		RandomizationFactor: rc.RandomizationFactor,
+		ShouldRetry: func(p middleware.RetryParams) bool {
+			var perm permanent
+			return !errors.As(p.Err, &perm)
+		},
+		OnRetryHook: func(n int, wait time.Duration) {
+			r.logger.Debug("retrying an event", zap.Int("retry", n), zap.Duration("wait", wait))
+		},
+	}
+}
+
+// Add puts consumer group c on the router. Add before Start.
+func (r *Router) Add(c Consumer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.started:
+		return errors.New("outbox: add consumers before Start")
+	case c.Name == "" || c.handle == nil:
+		return errors.New("outbox: a consumer needs a name and a handler (HandleEvents, ForwardEvents)")
+	case slices.Contains(r.consumers, c.Name):
+		return fmt.Errorf("outbox: consumer group %q added twice", c.Name)
+	}
+	deadline := c.AckDeadline
+	if deadline == 0 {
+		deadline = r.cfg.AckDeadline
+	}
+	logger := r.logger.With(zap.String("consumer_group", c.Name))
+	db := wsql.BeginnerFromStdSQL(r.db)
+	if c.Ready != nil {
+		db = gate{Beginner: db, ready: c.Ready}
+	}
+	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
+		ConsumerGroup:  c.Name,
+		AckDeadline:    &deadline,
+		PollInterval:   r.cfg.PollInterval,
+		ResendInterval: time.Second,
+		BackoffManager: newBackoff(r.cfg.PollInterval, logger, func(ctx context.Context) (Lag, error) {
+			return GroupLag(ctx, r.db, c.Name)
+		}),
+		SchemaAdapter:  schema(r.cfg.BatchSize),
+		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
+	}, r.wmLogger)
+	if err != nil {
+		return fmt.Errorf("outbox: %s: subscriber: %w", c.Name, err)
+	}
+	r.router.AddConsumerHandler(c.Name, Topic, sub, r.handler(c, logger))
+	r.consumers = append(r.consumers, c.Name)
+	return nil
+}
+
+// handler runs c on one message: it skips the types c does not want, gives the
+// handler the event's correlation id, and logs the outcome under it.
+func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		if len(c.types) > 0 && !slices.Contains(c.types, domain.EventType(msg.Metadata.Get(MetadataEventType))) {
+			return nil
+		}
+		cid := msg.Metadata.Get(MetadataCorrelationID)
+		ctx := domain.WithCorrelationID(msg.Context(), cid)
+		log := logger.With(
+			zap.String("event_id", msg.UUID),
+			zap.String("event_type", msg.Metadata.Get(MetadataEventType)),
+			zap.String("correlation_id", cid),
+		)
+		start := time.Now()
+		err := c.handle(ctx, msg)
+		switch {
+		case err == nil:
+			log.Debug("event handled", zap.Duration("duration", time.Since(start)))
+			return nil
+		case c.Transient != nil && c.Transient(err):
+			// Not the event's fault: hand it again later rather than retry it now
+			// or park it. Nacked here, so that the router does not log an error
+			// for what the group's warnings already say.
+			log.Debug("event handed back: its destination is unavailable", zap.Error(err))
+			msg.Nack()
+			return nil
+		default:
+			log.Warn("handling an event failed", zap.Error(err))
+			return err
+		}
+	}
+}
+
+// Start runs every consumer group. The router runs on a context of its own, not
+// the caller's: an application's start context ends when starting is done.
+func (r *Router) Start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return errors.New("outbox: already started")
+	}
+	r.started = true
+	var runErr error
+	go func() {
+		defer close(r.done)
+		runErr = r.router.Run(context.Background())
+	}()
+	select {
+	case <-r.router.Running():
+		r.running.Store(true)
+		return nil
+	case <-r.done:
+		return fmt.Errorf("outbox: router stopped while starting: %w", runErr)
+	case <-time.After(r.cfg.CloseTimeout + 10*time.Second):
+		return errors.New("outbox: router not running in time")
+	}
+}
+
+// Close stops every group, waiting up to CloseTimeout for events being handled. An
+// event cut off is handed again after the next start: delivery is at least once.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running.Store(false)
+	err := r.router.Close()
+	if r.started {
+		<-r.done
+	}
+	if err != nil {
+		return fmt.Errorf("outbox: close: %w", err)
+	}
+	return nil
+}
+
+// gate opens the transactions of a consumer group only while ready passes: a group
+// waiting for its broker holds no transaction open, so it holds back nobody else.
+type gate struct {
+	wsql.Beginner
+	ready func() error
+}
+
+// errPaused is what the group's backoff recognises as "waiting, on purpose".
+var errPaused = errors.New("paused")
+
+func (g gate) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	if err := g.ready(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errPaused, err)
+	}
+	return g.Beginner.BeginTx(ctx, opts)
+}
