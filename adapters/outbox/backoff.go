@@ -51,7 +51,7 @@ func (b *backoff) HandleError(_ watermill.LoggerAdapter, noMsg bool, err error) 
 		}
 		return 0
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, errStopping) {
 		return b.poll // the group is stopping
 	}
 	if anotherInstanceHasTheGroup(err) {

@@ -87,6 +87,10 @@ type Router struct {
 	started   bool
 	running   atomic.Bool
 	done      chan struct{} // closed when the router has stopped
+
+	// batches tracks the groups' reading transactions, so that Close can let
+	// those under way finish before it stops the groups.
+	batches batches
 }
 
 // NewRouter returns a Router reading the outbox of db. wmLogger receives
@@ -96,10 +100,11 @@ func NewRouter(db *sql.DB, cfg Config, logger *zap.Logger, wmLogger watermill.Lo
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wmLogger)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, quietOnStop{wmLogger})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: router: %w", err)
 	}
+	wmLogger = quietOnStop{wmLogger}
 	r := &Router{cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router, done: make(chan struct{})}
 	poison, err := middleware.PoisonQueue(parker{schema: schema(0)}, PoisonTopic)
 	if err != nil {
@@ -153,10 +158,11 @@ func (r *Router) Add(c Consumer) error {
 		deadline = r.cfg.AckDeadline
 	}
 	logger := r.logger.With(zap.String("consumer_group", c.Name))
-	db := wsql.BeginnerFromStdSQL(r.db)
-	if c.Ready != nil {
-		db = gate{Beginner: db, ready: c.Ready}
+	ready := c.Ready
+	if ready == nil {
+		ready = func() error { return nil }
 	}
+	db := gate{Beginner: wsql.BeginnerFromStdSQL(r.db), ready: ready, batches: &r.batches}
 	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
 		ConsumerGroup:  c.Name,
 		AckDeadline:    &deadline,
@@ -176,12 +182,16 @@ func (r *Router) Add(c Consumer) error {
 	return nil
 }
 
-// handler runs c on one message: it skips the types c does not want, gives the
-// handler the event's correlation id, and logs the outcome under it.
+// handler runs c on one message: it skips the types c does not want and the events
+// replayed for another group, gives the handler the event's correlation id, and
+// logs the outcome under it.
 func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		if len(c.types) > 0 && !slices.Contains(c.types, domain.EventType(msg.Metadata.Get(MetadataEventType))) {
 			return nil
+		}
+		if group := msg.Metadata.Get(MetadataReplayFor); group != "" && group != c.Name {
+			return nil // replayed for the group that parked it; this one had it already
 		}
 		cid := msg.Metadata.Get(MetadataCorrelationID)
 		ctx := domain.WithCorrelationID(msg.Context(), cid)
@@ -196,10 +206,11 @@ func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandle
 		case err == nil:
 			log.Debug("event handled", zap.Duration("duration", time.Since(start)))
 			return nil
-		case c.Transient != nil && c.Transient(err):
-			// Not the event's fault: hand it again later rather than retry it now
-			// or park it. Nacked here, so that the router does not log an error
-			// for what the group's warnings already say.
+		case c.Transient != nil && c.Transient(err), ctx.Err() != nil:
+			// Not the event's fault (its destination is unavailable, or its time
+			// ran out): hand it again later rather than retry it now or park it.
+			// Nacked here, so that the router does not log an error for what the
+			// group's warnings already say.
 			log.Debug("event handed back: its destination is unavailable", zap.Error(err))
 			msg.Nack()
 			return nil
@@ -235,12 +246,18 @@ func (r *Router) Start() error {
 	}
 }
 
-// Close stops every group, waiting up to CloseTimeout for events being handled. An
-// event cut off is handed again after the next start: delivery is at least once.
+// Close stops every group. It first lets the batches under way finish, up to
+// CloseTimeout, and starts no new one, so that a graceful stop hands no event
+// twice; a batch cut off all the same (its destination is down) is handed again
+// after the next start: delivery is at least once.
 func (r *Router) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.running.Store(false)
+	if !r.batches.drain(r.cfg.CloseTimeout) {
+		r.logger.Warn("stopping with batches of events under way; they will be handed again",
+			zap.Duration("close_timeout", r.cfg.CloseTimeout))
+	}
 	err := r.router.Close()
 	if r.started {
 		<-r.done
@@ -251,19 +268,120 @@ func (r *Router) Close() error {
 	return nil
 }
 
-// gate opens the transactions of a consumer group only while ready passes: a group
-// waiting for its broker holds no transaction open, so it holds back nobody else.
-type gate struct {
-	wsql.Beginner
-	ready func() error
+// quietOnStop turns Watermill's error lines about a cancelled context down to
+// debug: stopping cancels the groups' queries, which is no error of anyone's.
+type quietOnStop struct{ watermill.LoggerAdapter }
+
+func (q quietOnStop) Error(msg string, err error, fields watermill.LogFields) {
+	if errors.Is(err, context.Canceled) {
+		q.Debug(msg, fields.Add(watermill.LogFields{"error": err.Error()}))
+		return
+	}
+	q.LoggerAdapter.Error(msg, err, fields)
 }
 
-// errPaused is what the group's backoff recognises as "waiting, on purpose".
-var errPaused = errors.New("paused")
+func (q quietOnStop) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return quietOnStop{q.LoggerAdapter.With(fields)}
+}
+
+// gate opens the transactions in which a consumer group reads a batch of events
+// only while the group's destination is ready and the router is not stopping: a
+// group waiting for its broker holds no transaction open, so it holds back nobody
+// else. Those are the transactions with an isolation level (the schema's
+// repeatable read); the one that registers the group at start has none, and must
+// pass, or a broker down at start would stop the service from starting.
+type gate struct {
+	wsql.Beginner
+	ready   func() error
+	batches *batches
+}
+
+var (
+	// errPaused is what the group's backoff recognises as "waiting, on purpose".
+	errPaused = errors.New("paused")
+	// errStopping ends a group's reading as the router stops.
+	errStopping = errors.New("stopping")
+)
 
 func (g gate) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	if opts == nil {
+		return g.Beginner.BeginTx(ctx, opts)
+	}
 	if err := g.ready(); err != nil {
 		return nil, fmt.Errorf("%w: %w", errPaused, err)
 	}
-	return g.Beginner.BeginTx(ctx, opts)
+	if !g.batches.begin() {
+		return nil, errStopping
+	}
+	tx, err := g.Beginner.BeginTx(ctx, opts)
+	if err != nil {
+		g.batches.end()
+		return nil, err
+	}
+	return &batchTx{Tx: tx, end: sync.OnceFunc(g.batches.end)}, nil
+}
+
+// batches counts the reading transactions under way and, once stopping, refuses
+// new ones.
+type batches struct {
+	mu       sync.Mutex
+	open     int
+	stopping bool
+	idle     chan struct{} // closed when open falls to 0 while stopping
+}
+
+func (b *batches) begin() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopping {
+		return false
+	}
+	b.open++
+	return true
+}
+
+func (b *batches) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.open--
+	if b.open == 0 && b.idle != nil {
+		close(b.idle)
+		b.idle = nil
+	}
+}
+
+// drain stops new batches and waits up to timeout for those under way; it reports
+// whether they all finished.
+func (b *batches) drain(timeout time.Duration) bool {
+	b.mu.Lock()
+	b.stopping = true
+	if b.open == 0 {
+		b.mu.Unlock()
+		return true
+	}
+	idle := make(chan struct{})
+	b.idle = idle
+	b.mu.Unlock()
+	select {
+	case <-idle:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// batchTx is a group's reading transaction, which tells batches when it ends.
+type batchTx struct {
+	wsql.Tx
+	end func()
+}
+
+func (t *batchTx) Commit() error {
+	defer t.end()
+	return t.Tx.Commit()
+}
+
+func (t *batchTx) Rollback() error {
+	defer t.end()
+	return t.Tx.Rollback()
 }

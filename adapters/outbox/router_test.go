@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,9 +223,10 @@ func TestFailingEventIsParked(t *testing.T) {
 		parked[0].reason != "cannot handle sequence 2" || parked[0].cid != "req-2" {
 		t.Errorf("parked %+v, want sequence 2 of group picky with its reason and correlation id", parked)
 	}
-	if lag, err := outbox.GroupLag(t.Context(), db.DB, "picky"); err != nil || lag.Events != 0 {
-		t.Errorf("lag %+v, %v; want none: the group moved past the parked event", lag, err)
-	}
+	eventually(t, "the group to move past the parked event", func() bool {
+		lag, err := outbox.GroupLag(t.Context(), db.DB, "picky")
+		return err == nil && lag.Events == 0
+	})
 }
 
 type parkedEvent struct {
@@ -372,5 +374,99 @@ func TestPurgeKeepsWhatAGroupStillNeeds(t *testing.T) {
 	n, err = outbox.Purge(t.Context(), db.DB, 0)
 	if err != nil || n != 1 {
 		t.Fatalf("Purge(0) after the broker caught up = %d, %v; want 1", n, err)
+	}
+}
+
+// An operator sees a parked event and replays it once its cause is mended: it goes
+// back to the group that parked it, and only to that group.
+func TestParkedEventIsListedAndReplayedToItsGroup(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	var mended atomic.Bool
+	var picky, bystander seen
+	startRouter(t, db,
+		outbox.HandleEvents("picky", func(ctx context.Context, e domain.Event) error {
+			if !mended.Load() {
+				return errors.New("not yet")
+			}
+			return picky.handle(ctx, e)
+		}),
+		outbox.HandleEvents("bystander", bystander.handle),
+	)
+	write(t, db, "req-1", true, event(1, 1, domain.UserInactivated{}))
+
+	var parked []outbox.Parked
+	eventually(t, "the event to be parked", func() bool {
+		var err error
+		parked, err = outbox.ListParked(t.Context(), db.DB)
+		return err == nil && len(parked) == 1
+	})
+	p := parked[0]
+	if p.Group != "picky" || p.Type != "user.inactivated" || p.Sequence != 1 || p.Reason != "not yet" ||
+		p.CorrelationID != "req-1" || p.EventID == "" || p.ParkedAt.IsZero() {
+		t.Errorf("parked %+v", p)
+	}
+
+	mended.Store(true)
+	if n, err := outbox.Replay(t.Context(), db.DB, []string{"no-such-event"}); err != nil || n != 0 {
+		t.Fatalf("Replay of an unknown id = %d, %v", n, err)
+	}
+	if n, err := outbox.Replay(t.Context(), db.DB, []string{p.EventID}); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1", n, err)
+	}
+	eventually(t, "the replayed event at its group", func() bool { return picky.count() == 1 })
+	time.Sleep(100 * time.Millisecond)
+	if bystander.count() != 1 {
+		t.Errorf("the bystander group got the event %d times, want once", bystander.count())
+	}
+	if left, err := outbox.ListParked(t.Context(), db.DB); err != nil || len(left) != 0 {
+		t.Errorf("still parked after the replay: %+v, %v", left, err)
+	}
+}
+
+// blockingBroker holds every publish until released.
+type blockingBroker struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingBroker) Publish(string, ...*message.Message) error {
+	b.started <- struct{}{}
+	<-b.release
+	return nil
+}
+
+func (b *blockingBroker) Close() error { return nil }
+
+// Stopping lets a batch under way finish and records how far it got, so that a
+// graceful stop hands no event twice.
+func TestCloseFinishesTheBatchUnderWay(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	broker := &blockingBroker{started: make(chan struct{}, 1), release: make(chan struct{})}
+	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	r, err := outbox.NewRouter(db.DB, fast, logger, bus.NewWatermillLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(outbox.ForwardEvents("slow", broker, "user.events")); err != nil || r.Start() != nil {
+		t.Fatal(err)
+	}
+	write(t, db, "req-1", true, event(1, 1, domain.UserInactivated{}))
+	<-broker.started
+
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned while a publish was under way: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(broker.release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if lag, err := outbox.GroupLag(t.Context(), db.DB, "slow"); err != nil || lag.Events != 0 {
+		t.Errorf("lag after a graceful stop %+v, %v; want the published event recorded", lag, err)
 	}
 }
