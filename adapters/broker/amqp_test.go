@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"net/url"
 	"reflect"
 	"testing"
 	"time"
@@ -9,15 +10,16 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/example/accounts/adapters/broker"
+	"github.com/example/accounts/adapters/broker/brokertest"
 )
 
 func TestAMQPPublishesTheContract(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	pub := env.publisher(t, amqpURL())
+	pub := env.publisher(t, brokertest.AMQPURL())
 	waitReady(t, pub)
 	env.assertExchangeDeclared(t)
-	deliveries := env.subscribe(t)
+	deliveries := env.Subscribe(t)
 
 	traced := newEvent()
 	untraced := newEvent()
@@ -29,7 +31,7 @@ func TestAMQPPublishesTheContract(t *testing.T) {
 	}
 
 	for _, sent := range []*message.Message{traced, untraced} {
-		d := receive(t, deliveries)
+		d := brokertest.Receive(t, deliveries)
 		if string(d.Body) != string(sent.Payload) {
 			t.Errorf("body %s, want %s", d.Body, sent.Payload)
 		}
@@ -62,7 +64,7 @@ func TestAMQPPublishesTheContract(t *testing.T) {
 func TestAMQPRefusalsAreNotUnavailability(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	pub := env.publisher(t, amqpURL())
+	pub := env.publisher(t, brokertest.AMQPURL())
 	waitReady(t, pub)
 
 	noID := newEvent()
@@ -83,11 +85,11 @@ func TestAMQPRefusalsAreNotUnavailability(t *testing.T) {
 func TestAMQPDownAtStart(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	proxy, url := viaProxy(t, amqpURL(), "5672")
-	proxy.cut()
+	proxy, proxied := brokertest.ViaProxy(t, brokertest.AMQPURL(), "5672")
+	proxy.Cut()
 
 	start := time.Now()
-	pub := env.publisher(t, url)
+	pub := env.publisher(t, proxied)
 	if took := time.Since(start); took > fast {
 		t.Errorf("construction took %s with the broker down", took)
 	}
@@ -97,21 +99,25 @@ func TestAMQPDownAtStart(t *testing.T) {
 	}
 	assertFastUnavailable(t, func() error { return pub.Publish(env.cfg.Exchange, newEvent()) })
 
-	proxy.restore()
+	proxy.Restore()
 	waitReady(t, pub)
 	env.assertExchangeDeclared(t)
-	deliveries := env.subscribe(t)
+	deliveries := env.Subscribe(t)
 	sent := newEvent()
 	if err := pub.Publish(env.cfg.Exchange, sent); err != nil {
 		t.Fatalf("publish once the broker is up: %v", err)
 	}
-	if d := receive(t, deliveries); d.MessageId != sent.UUID {
+	if d := brokertest.Receive(t, deliveries); d.MessageId != sent.UUID {
 		t.Errorf("received %s, want %s", d.MessageId, sent.UUID)
 	}
 
 	// The password never reaches the log.
+	proxyURL, err := url.Parse(proxied)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range env.logs.All() {
-		if u, ok := e.ContextMap()["url"]; ok && u != "amqp://guest:xxxxx@"+proxy.addr+"/" {
+		if u, ok := e.ContextMap()["url"]; ok && u != "amqp://guest:xxxxx@"+proxyURL.Host+"/" {
 			t.Errorf("logged url %v, want the password hidden", u)
 		}
 	}
@@ -123,14 +129,14 @@ func TestAMQPDownAtStart(t *testing.T) {
 func TestAMQPOutage(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	proxy, url := viaProxy(t, amqpURL(), "5672")
-	pub := env.publisher(t, url)
+	proxy, proxied := brokertest.ViaProxy(t, brokertest.AMQPURL(), "5672")
+	pub := env.publisher(t, proxied)
 	waitReady(t, pub)
 	if err := pub.Publish(env.cfg.Exchange, newEvent()); err != nil {
 		t.Fatalf("publish before the outage: %v", err)
 	}
 
-	proxy.cut()
+	proxy.Cut()
 	assertFastUnavailable(t, func() error { return pub.Publish(env.cfg.Exchange, newEvent()) })
 	waitNotReady(t, pub)
 	assertFastUnavailable(t, func() error { return pub.Publish(env.cfg.Exchange, newEvent()) })
@@ -140,15 +146,15 @@ func TestAMQPOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	waitReady(t, pub)
 	env.assertExchangeDeclared(t)
-	deliveries := env.subscribe(t)
+	deliveries := env.Subscribe(t)
 	sent := newEvent()
 	if err := pub.Publish(env.cfg.Exchange, sent); err != nil {
 		t.Fatalf("publish after the outage: %v", err)
 	}
-	if d := receive(t, deliveries); d.MessageId != sent.UUID {
+	if d := brokertest.Receive(t, deliveries); d.MessageId != sent.UUID {
 		t.Errorf("received %s, want %s", d.MessageId, sent.UUID)
 	}
 }
@@ -159,7 +165,7 @@ func TestAMQPOutage(t *testing.T) {
 func TestAMQPExchangeDeletedWhileConnected(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	pub := env.publisher(t, amqpURL())
+	pub := env.publisher(t, brokertest.AMQPURL())
 	waitReady(t, pub)
 	if err := env.channel(t).ExchangeDelete(env.cfg.Exchange, false, false); err != nil {
 		t.Fatal(err)
@@ -174,12 +180,12 @@ func TestAMQPExchangeDeletedWhileConnected(t *testing.T) {
 		}
 		return env.channel(t).ExchangeDeclarePassive(env.cfg.Exchange, amqp.ExchangeFanout, true, false, false, false, nil)
 	})
-	deliveries := env.subscribe(t)
+	deliveries := env.Subscribe(t)
 	sent := newEvent()
 	if err := pub.Publish(env.cfg.Exchange, sent); err != nil {
 		t.Fatalf("publish once declared again: %v", err)
 	}
-	if d := receive(t, deliveries); d.MessageId != sent.UUID {
+	if d := brokertest.Receive(t, deliveries); d.MessageId != sent.UUID {
 		t.Errorf("received %s, want %s", d.MessageId, sent.UUID)
 	}
 }
@@ -188,8 +194,8 @@ func TestAMQPPublishWithoutAnswer(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
 	env.cfg.PublishTimeout = time.Second
-	proxy, url := viaProxy(t, amqpURL(), "5672")
-	pub := env.publisher(t, url)
+	proxy, proxied := brokertest.ViaProxy(t, brokertest.AMQPURL(), "5672")
+	pub := env.publisher(t, proxied)
 	waitReady(t, pub)
 	assertInterruptedPublishes(t, proxy, env.cfg.PublishTimeout, func() error {
 		return pub.Publish(env.cfg.Exchange, newEvent())
@@ -199,12 +205,12 @@ func TestAMQPPublishWithoutAnswer(t *testing.T) {
 func TestAMQPConcurrentPublishes(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	pub := env.publisher(t, amqpURL())
+	pub := env.publisher(t, brokertest.AMQPURL())
 	waitReady(t, pub)
-	deliveries := env.subscribe(t)
+	deliveries := env.Subscribe(t)
 	ids := publishConcurrently(t, 20, func(msg *message.Message) error { return pub.Publish(pub.Topic(), msg) })
 	for range ids {
-		if d := receive(t, deliveries); !ids[d.MessageId] {
+		if d := brokertest.Receive(t, deliveries); !ids[d.MessageId] {
 			t.Errorf("received %s, which was not published", d.MessageId)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/example/accounts/adapters/broker"
+	"github.com/example/accounts/adapters/broker/brokertest"
 )
 
 // Close leaves nothing of the publisher running, whatever it was doing. The test
@@ -16,7 +17,7 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	t.Run("NATS, connected", func(t *testing.T) {
 		env := newNATSEnv(t)
 		others := goleak.IgnoreCurrent()
-		pub := env.publisher(t, natsURL())
+		pub := env.publisher(t, brokertest.NATSURL())
 		waitReady(t, pub)
 		if err := pub.Publish(pub.Topic(), newEvent()); err != nil {
 			t.Fatal(err)
@@ -26,14 +27,14 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	t.Run("NATS, retrying", func(t *testing.T) {
 		env := newNATSEnv(t)
 		others := goleak.IgnoreCurrent()
-		pub := env.publisher(t, closedURL(t, natsURL()))
+		pub := env.publisher(t, brokertest.ClosedURL(t, brokertest.NATSURL()))
 		time.Sleep(100 * time.Millisecond) // a few retries
 		closeAndVerify(t, pub, others)
 	})
 	t.Run("RabbitMQ, connected", func(t *testing.T) {
 		env := newAMQPEnv(t)
 		others := goleak.IgnoreCurrent()
-		pub := env.publisher(t, amqpURL())
+		pub := env.publisher(t, brokertest.AMQPURL())
 		waitReady(t, pub)
 		if err := pub.Publish(pub.Topic(), newEvent()); err != nil {
 			t.Fatal(err)
@@ -43,7 +44,7 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	t.Run("RabbitMQ, retrying", func(t *testing.T) {
 		env := newAMQPEnv(t)
 		others := goleak.IgnoreCurrent()
-		pub := env.publisher(t, closedURL(t, amqpURL()))
+		pub := env.publisher(t, brokertest.ClosedURL(t, brokertest.AMQPURL()))
 		time.Sleep(100 * time.Millisecond)
 		closeAndVerify(t, pub, others)
 	})

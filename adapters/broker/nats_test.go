@@ -13,12 +13,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/example/accounts/adapters/broker"
+	"github.com/example/accounts/adapters/broker/brokertest"
 )
 
 func TestNATSPublishesTheContract(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	pub := env.publisher(t, natsURL())
+	pub := env.publisher(t, brokertest.NATSURL())
 	waitReady(t, pub)
 
 	traced := newEvent()
@@ -33,7 +34,7 @@ func TestNATSPublishesTheContract(t *testing.T) {
 		t.Fatalf("publish again: %v", err)
 	}
 
-	msgs := env.messages(t, 2)
+	msgs := env.Messages(t, 2)
 	for i, sent := range []*message.Message{traced, untraced} {
 		got := msgs[i]
 		if got.Subject() != env.cfg.Subject {
@@ -70,7 +71,7 @@ func TestNATSUpdatesAnExistingStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	other := env.cfg.Subject + ".other"
-	_, err := env.js.CreateStream(ctx, jetstream.StreamConfig{
+	_, err := env.JS.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       env.cfg.Stream,
 		Subjects:   []string{other},
 		Storage:    jetstream.FileStorage,
@@ -81,7 +82,7 @@ func TestNATSUpdatesAnExistingStream(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pub := env.publisher(t, natsURL())
+	pub := env.publisher(t, brokertest.NATSURL())
 	waitReady(t, pub)
 
 	sc := env.streamConfig(t)
@@ -99,7 +100,7 @@ func TestNATSUpdatesAnExistingStream(t *testing.T) {
 func TestNATSRefusalsAreNotUnavailability(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	pub := env.publisher(t, natsURL())
+	pub := env.publisher(t, brokertest.NATSURL())
 	waitReady(t, pub)
 
 	noID := newEvent()
@@ -118,14 +119,14 @@ func TestNATSRefusalsAreNotUnavailability(t *testing.T) {
 	if err := pub.Publish(pub.Topic(), newEvent()); err != nil {
 		t.Errorf("publish after the refusals: %v", err)
 	}
-	env.messages(t, 1)
+	env.Messages(t, 1)
 }
 
 func TestNATSDownAtStart(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	proxy, url := viaProxy(t, natsURL(), "4222")
-	proxy.cut()
+	proxy, url := brokertest.ViaProxy(t, brokertest.NATSURL(), "4222")
+	proxy.Cut()
 
 	start := time.Now()
 	pub := env.publisher(t, url)
@@ -138,14 +139,14 @@ func TestNATSDownAtStart(t *testing.T) {
 	}
 	assertFastUnavailable(t, func() error { return pub.Publish(env.cfg.Subject, newEvent()) })
 
-	proxy.restore()
+	proxy.Restore()
 	waitReady(t, pub)
 	sent := newEvent()
 	if err := pub.Publish(env.cfg.Subject, sent); err != nil {
 		t.Fatalf("publish once the server is up: %v", err)
 	}
 	// Only that one: the publish that failed was not kept to be sent on connection.
-	if got := env.messages(t, 1)[0]; string(got.Data()) != string(sent.Payload) {
+	if got := env.Messages(t, 1)[0]; string(got.Data()) != string(sent.Payload) {
 		t.Errorf("stored %s, want %s", got.Data(), sent.Payload)
 	}
 
@@ -157,14 +158,14 @@ func TestNATSDownAtStart(t *testing.T) {
 func TestNATSOutage(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	proxy, url := viaProxy(t, natsURL(), "4222")
+	proxy, url := brokertest.ViaProxy(t, brokertest.NATSURL(), "4222")
 	pub := env.publisher(t, url)
 	waitReady(t, pub)
 	if err := pub.Publish(env.cfg.Subject, newEvent()); err != nil {
 		t.Fatalf("publish before the outage: %v", err)
 	}
 
-	proxy.cut()
+	proxy.Cut()
 	assertFastUnavailable(t, func() error { return pub.Publish(env.cfg.Subject, newEvent()) })
 	waitNotReady(t, pub)
 	assertFastUnavailable(t, func() error { return pub.Publish(env.cfg.Subject, newEvent()) })
@@ -172,17 +173,17 @@ func TestNATSOutage(t *testing.T) {
 	// Lost with the server's data, say: the publisher must declare it again.
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	if err := env.js.DeleteStream(ctx, env.cfg.Stream); err != nil {
+	if err := env.JS.DeleteStream(ctx, env.cfg.Stream); err != nil {
 		t.Fatal(err)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	waitReady(t, pub)
 	sent := newEvent()
 	if err := pub.Publish(env.cfg.Subject, sent); err != nil {
 		t.Fatalf("publish after the outage: %v", err)
 	}
-	if got := env.messages(t, 1)[0]; string(got.Data()) != string(sent.Payload) {
+	if got := env.Messages(t, 1)[0]; string(got.Data()) != string(sent.Payload) {
 		t.Errorf("stored %s, want %s", got.Data(), sent.Payload)
 	}
 	if sc := env.streamConfig(t); sc.Duplicates != 2*time.Minute {
@@ -195,11 +196,11 @@ func TestNATSOutage(t *testing.T) {
 func TestNATSStreamDeletedWhileConnected(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	pub := env.publisher(t, natsURL())
+	pub := env.publisher(t, brokertest.NATSURL())
 	waitReady(t, pub)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	if err := env.js.DeleteStream(ctx, env.cfg.Stream); err != nil {
+	if err := env.JS.DeleteStream(ctx, env.cfg.Stream); err != nil {
 		t.Fatal(err)
 	}
 
@@ -210,14 +211,14 @@ func TestNATSStreamDeletedWhileConnected(t *testing.T) {
 	if err := pub.Publish(env.cfg.Subject, newEvent()); err != nil {
 		t.Fatalf("publish once declared again: %v", err)
 	}
-	env.messages(t, 1)
+	env.Messages(t, 1)
 }
 
 func TestNATSPublishWithoutAnswer(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
 	env.cfg.PublishTimeout = time.Second
-	proxy, url := viaProxy(t, natsURL(), "4222")
+	proxy, url := brokertest.ViaProxy(t, brokertest.NATSURL(), "4222")
 	pub := env.publisher(t, url)
 	waitReady(t, pub)
 	assertInterruptedPublishes(t, proxy, env.cfg.PublishTimeout, func() error {
@@ -228,10 +229,10 @@ func TestNATSPublishWithoutAnswer(t *testing.T) {
 func TestNATSConcurrentPublishes(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	pub := env.publisher(t, natsURL())
+	pub := env.publisher(t, brokertest.NATSURL())
 	waitReady(t, pub)
 	ids := publishConcurrently(t, 20, func(msg *message.Message) error { return pub.Publish(pub.Topic(), msg) })
-	for _, m := range env.messages(t, len(ids)) {
+	for _, m := range env.Messages(t, len(ids)) {
 		if !ids[m.Headers().Get("Nats-Msg-Id")] {
 			t.Errorf("stored %s, which was not published", m.Headers().Get("Nats-Msg-Id"))
 		}

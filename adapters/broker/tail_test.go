@@ -10,12 +10,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/example/accounts/adapters/broker"
+	"github.com/example/accounts/adapters/broker/brokertest"
 )
 
 func TestTailNATS(t *testing.T) {
 	t.Parallel()
 	env := newNATSEnv(t)
-	pub := env.publisher(t, natsURL())
+	pub := env.publisher(t, brokertest.NATSURL())
 	waitReady(t, pub)
 
 	tail := func(ctx context.Context, fn func(broker.Delivery) error) error {
@@ -31,7 +32,7 @@ func TestTailNATS(t *testing.T) {
 func TestTailAMQP(t *testing.T) {
 	t.Parallel()
 	env := newAMQPEnv(t)
-	pub := env.publisher(t, amqpURL())
+	pub := env.publisher(t, brokertest.AMQPURL())
 	waitReady(t, pub)
 
 	tail := func(ctx context.Context, fn func(broker.Delivery) error) error {
