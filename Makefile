@@ -9,7 +9,7 @@ GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$
 USERNAME ?= admin
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint migrate superadmin bench
+.PHONY: help run test test-crash lint migrate superadmin bench
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -17,10 +17,13 @@ help: ## List the targets
 run: ## Serve the API with config.toml, after applying pending migrations
 	go run ./app serve
 
-test: ## Vet, lint, then run every test with the race detector (needs PostgreSQL)
+test: ## Vet, lint, then run every test with the race detector (needs PostgreSQL, NATS, RabbitMQ)
 	go vet ./...
 	$(GOLANGCI_LINT) run
 	go test -race -count=1 ./...
+
+test-crash: ## Kill the service with SIGKILL mid-burst for many rounds, then check every event
+	go test -count=1 -timeout 30m -run '^TestCrashSafety$$' ./app -args -crash.rounds=30 -crash.users=300
 
 lint: ## Run golangci-lint only
 	$(GOLANGCI_LINT) run

@@ -19,6 +19,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/example/accounts/adapters/broker"
 )
 
 // Config is the whole configuration: one field per section of config.toml. Every key
@@ -125,6 +127,11 @@ type EventsConfig struct {
 	Broker  string `toml:"broker"`
 	NATSURL string `toml:"nats_url" redact:"url"`
 	AMQPURL string `toml:"amqp_url" redact:"url"`
+	// The destinations other services subscribe to. The contract names the
+	// defaults; other names are for tests and brokers shared between deployments.
+	NATSStream   string `toml:"nats_stream"`
+	NATSSubject  string `toml:"nats_subject"`
+	AMQPExchange string `toml:"amqp_exchange"`
 	// PollInterval is how often each consumer group looks for new events in the
 	// outbox; Retention how long delivered events are kept, and PurgeInterval how
 	// often older ones are deleted.
@@ -324,6 +331,9 @@ func defaultConfig() Config {
 		},
 		Cookie: CookieConfig{Name: "auth_token"},
 		Events: EventsConfig{
+			NATSStream:    broker.DefaultStream,
+			NATSSubject:   broker.DefaultSubject,
+			AMQPExchange:  broker.DefaultExchange,
 			PollInterval:  Duration{250 * time.Millisecond},
 			Retention:     Duration{7 * 24 * time.Hour},
 			PurgeInterval: Duration{10 * time.Minute},
@@ -391,6 +401,9 @@ func (c Config) problems() []Problem {
 	case "amqp":
 		ps.url("events.amqp_url", c.Events.AMQPURL, "amqp", "amqps")
 	}
+	ps.check(c.Events.NATSStream != "", "events.nats_stream", "must not be empty")
+	ps.check(c.Events.NATSSubject != "", "events.nats_subject", "must not be empty")
+	ps.check(c.Events.AMQPExchange != "", "events.amqp_exchange", "must not be empty")
 	ps.check(c.Events.PollInterval.Duration > 0, "events.poll_interval", "must be greater than zero")
 	ps.check(c.Events.Retention.Duration > 0, "events.retention", "must be greater than zero")
 	ps.check(c.Events.PurgeInterval.Duration > 0, "events.purge_interval", "must be greater than zero")

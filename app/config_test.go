@@ -172,6 +172,10 @@ func TestConfigExplicitZeroIsValidatedNotDefaulted(t *testing.T) {
 		{"hash concurrency in the environment", "", "", map[string]string{"APP_SECURITY_HASH_CONCURRENCY": "0"}, "security.hash_concurrency: must be greater than zero"},
 		{"body limit in the file", "http", "max_body_bytes = 0", nil, "http.max_body_bytes: must be greater than zero"},
 		{"body limit in the environment", "", "", map[string]string{"APP_HTTP_MAX_BODY_BYTES": "0"}, "http.max_body_bytes: must be greater than zero"},
+		{"event poll interval in the file", "events", `poll_interval = "0s"`, nil, "events.poll_interval: must be greater than zero"},
+		{"event retention in the environment", "", "", map[string]string{"APP_EVENTS_RETENTION": "0s"}, "events.retention: must be greater than zero"},
+		{"event purge interval in the environment", "", "", map[string]string{"APP_EVENTS_PURGE_INTERVAL": "0s"}, "events.purge_interval: must be greater than zero"},
+		{"an empty stream name", "", "", map[string]string{"APP_EVENTS_NATS_STREAM": ""}, "events.nats_stream: must not be empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/uptrace/bun"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/broker"
 	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/commands"
@@ -20,20 +22,66 @@ import (
 var eventsModule = fx.Module("events",
 	fx.Provide(
 		commands.NewEndSessionsOnUserInactivatedHandler,
+		newBroker,
 		newEventRouter,
 	),
 	fx.Invoke(func(*outbox.Router) {}),
 )
 
-// eventsCloseTimeout bounds how long stopping waits for events being handled; an
-// event cut off is handed again after the next start.
-const eventsCloseTimeout = 5 * time.Second
+// brokerAckDeadline bounds the broker group's hold on one event, and so on the
+// transaction it keeps open meanwhile: a publish timeout (5s), and a second. When
+// the broker goes away in the middle of a batch, the group hands the event back
+// until then, and then records the events of the batch it did publish.
+const brokerAckDeadline = 6 * time.Second
+
+// eventsCloseTimeout bounds how long stopping waits for the batches of events under
+// way. It outlasts brokerAckDeadline, so that even a batch cut short by a broker
+// outage records what it published before the service stops, rather than hand it
+// all again after the restart.
+const eventsCloseTimeout = brokerAckDeadline + time.Second
 
 // Consumer group names: the outbox keeps each group's position under its name, so
-// a name must never change once deployed.
-const groupEndSessions = "end_sessions_on_user_inactivated"
+// a name must never change once deployed. Each broker has a group of its own, so
+// that switching brokers starts the new one from the oldest event retained.
+const (
+	groupEndSessions = "end_sessions_on_user_inactivated"
+	groupPublishTo   = "publish_to_" // + the broker: nats, amqp
+)
 
-func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, endSessions commands.EndSessionsOnUserInactivatedHandler) (*outbox.Router, error) {
+// brokerPublisher is where events go for other services: a Watermill publisher
+// that connects in the background and says whether it can publish now.
+type brokerPublisher interface {
+	message.Publisher
+	Ready() error
+	Topic() string
+}
+
+// newBroker returns the configured broker's publisher, or nil for "none". It
+// connects in the background: a broker that is down at start delays no request.
+func newBroker(lc fx.Lifecycle, cfg Config, logger *zap.Logger) (brokerPublisher, error) {
+	logger = logger.Named("broker")
+	var pub brokerPublisher
+	var err error
+	switch cfg.Events.Broker {
+	case "nats":
+		pub, err = broker.NewNATSPublisher(broker.NATSConfig{
+			URL: cfg.Events.NATSURL, Stream: cfg.Events.NATSStream, Subject: cfg.Events.NATSSubject,
+		}, logger)
+	case "amqp":
+		pub, err = broker.NewAMQPPublisher(broker.AMQPConfig{URL: cfg.Events.AMQPURL, Exchange: cfg.Events.AMQPExchange}, logger)
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Stopped after the event router, which publishes through it: the router
+	// needs the publisher, so Fx starts it later and stops it sooner.
+	lc.Append(fx.Hook{OnStop: func(context.Context) error { return pub.Close() }})
+	return pub, nil
+}
+
+func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher) (*outbox.Router, error) {
 	logger = logger.Named("events")
 	r, err := outbox.NewRouter(db.DB, outbox.Config{
 		PollInterval: cfg.Events.PollInterval.Duration,
@@ -44,6 +92,18 @@ func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB,
 	}
 	if err := r.Add(outbox.HandleEvents(groupEndSessions, endSessions.Handle, domain.EventUserInactivated)); err != nil {
 		return nil, err
+	}
+	if pub != nil {
+		forward := outbox.ForwardEvents(groupPublishTo+cfg.Events.Broker, pub, pub.Topic())
+		// While the broker is down this group waits, holding nothing open, and
+		// the events wait in the outbox; an event whose publish the outage cut
+		// short is handed again rather than parked.
+		forward.Ready = pub.Ready
+		forward.Transient = broker.IsUnavailable
+		forward.AckDeadline = brokerAckDeadline
+		if err := r.Add(forward); err != nil {
+			return nil, err
+		}
 	}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { return r.Start() },

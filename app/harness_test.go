@@ -93,6 +93,18 @@ func startServiceApp(t *testing.T, env map[string]string, opts ...fx.Option) (*s
 	}
 	t.Cleanup(func() { _ = db.Close() })
 
+	// A failed test shows what the service said, less its chatter.
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, e := range logs.FilterLevelExact(zapcore.InfoLevel).All() {
+			t.Logf("service log: %s %s %s %v", e.Time.Format("15:04:05.000"), e.LoggerName, e.Message, e.ContextMap())
+		}
+		for _, e := range logs.Filter(func(e observer.LoggedEntry) bool { return e.Level >= zapcore.WarnLevel }).All() {
+			t.Logf("service log: %s %s %s %s %v", e.Time.Format("15:04:05.000"), e.Level, e.LoggerName, e.Message, e.ContextMap())
+		}
+	})
 	l := &listener{}
 	app := fxtest.New(t, serviceOptions(cfg, logger, db, l), fx.Options(opts...))
 	app.RequireStart()

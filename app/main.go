@@ -24,6 +24,11 @@ commands:
   migrate up|down|status              manage the database schema
   create-superadmin --username NAME   create a super admin (password from
                                       APP_SUPERADMIN_PASSWORD or a prompt)
+  events tail                         print each event the configured broker
+                                      receives, one JSON line with its headers
+  events parked                       list the events parked after failing
+  events replay --all | ID...         hand parked events back to the consumer
+                                      group that parked them
 `
 
 func main() {
@@ -81,6 +86,7 @@ var subcommands = map[string]func(cfg Config, logger *zap.Logger, args []string,
 		return migrateCommand(cfg, logger, args, stdout)
 	},
 	"create-superadmin": createSuperAdminCommand,
+	"events":            eventsCommand,
 }
 
 // usageError is a command line the program cannot make sense of.
