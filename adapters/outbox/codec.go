@@ -21,6 +21,9 @@ const (
 	// MetadataEventType is the event's type, so that a handler can skip the events
 	// it does not care about without decoding them.
 	MetadataEventType = "event_type"
+	// MetadataUserID is the user the event is about, so that forwarding can keep
+	// one user's events in order without decoding them.
+	MetadataUserID = "user_id"
 )
 
 // timestampLayout is RFC 3339 in UTC with exactly six fractional digits, the form
@@ -68,6 +71,7 @@ func newMessage(ctx context.Context, e domain.Event) (*message.Message, error) {
 	}
 	msg.Metadata.Set(MetadataCorrelationID, cid)
 	msg.Metadata.Set(MetadataEventType, string(e.Type()))
+	msg.Metadata.Set(MetadataUserID, e.UserID)
 	msg.SetContext(ctx)
 	return msg, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,8 +38,9 @@ type Consumer struct {
 	// AckDeadline, when set, replaces Config.AckDeadline for this group.
 	AckDeadline time.Duration
 
-	types  []domain.EventType
-	handle func(ctx context.Context, msg *message.Message) error
+	types   []domain.EventType
+	handle  func(ctx context.Context, msg *message.Message) error
+	forward *destination
 }
 
 // HandleEvents is a consumer group that hands each event of the given types (all
@@ -57,14 +57,12 @@ func HandleEvents(name string, handle func(ctx context.Context, e domain.Event) 
 }
 
 // ForwardEvents is a consumer group that publishes every event to topic on pub (a
-// broker), as it was stored: the same id, payload and metadata.
+// broker), as it was stored: the same id, payload and metadata. The events of a
+// batch are published concurrently, one user's in their order, and the batch is
+// recorded as delivered only once pub has confirmed every one of them (see
+// forward.go); pub must be safe for concurrent use.
 func ForwardEvents(name string, pub message.Publisher, topic string) Consumer {
-	return Consumer{Name: name, handle: func(ctx context.Context, msg *message.Message) error {
-		out := message.NewMessage(msg.UUID, msg.Payload)
-		out.Metadata = maps.Clone(msg.Metadata)
-		out.SetContext(ctx)
-		return pub.Publish(topic, out)
-	}}
+	return Consumer{Name: name, forward: &destination{pub: pub, topic: topic}}
 }
 
 // permanent is a failure that no retry can mend (an event that does not decode):
@@ -148,7 +146,7 @@ func (r *Router) Add(c Consumer) error {
 	switch {
 	case r.started:
 		return errors.New("outbox: add consumers before Start")
-	case c.Name == "" || c.handle == nil:
+	case c.Name == "" || c.handle == nil && c.forward == nil:
 		return errors.New("outbox: a consumer needs a name and a handler (HandleEvents, ForwardEvents)")
 	case slices.Contains(r.consumers, c.Name):
 		return fmt.Errorf("outbox: consumer group %q added twice", c.Name)
@@ -176,6 +174,9 @@ func (r *Router) Add(c Consumer) error {
 	}, r.wmLogger)
 	if err != nil {
 		return fmt.Errorf("outbox: %s: subscriber: %w", c.Name, err)
+	}
+	if c.forward != nil {
+		c.handle = r.forwarder(c, logger)
 	}
 	r.router.AddConsumerHandler(c.Name, Topic, sub, r.handler(c, logger))
 	r.consumers = append(r.consumers, c.Name)
@@ -371,13 +372,28 @@ func (b *batches) drain(timeout time.Duration) bool {
 }
 
 // batchTx is a group's reading transaction, which tells batches when it ends.
+// Before it commits it settles the publishes a forwarding group left in flight:
+// the batch commits, recording its events as delivered, only if they all were;
+// otherwise it is rolled back, and handed again.
 type batchTx struct {
 	wsql.Tx
 	end func()
+
+	mu       sync.Mutex
+	inFlight *inFlight
+	settle   func(tx wsql.Tx, f *inFlight) (commit bool)
 }
 
 func (t *batchTx) Commit() error {
 	defer t.end()
+	t.mu.Lock()
+	f, settle := t.inFlight, t.settle
+	t.mu.Unlock()
+	if f != nil && !settle(t.Tx, f) {
+		// Reported as a success: the subscriber has nothing to do about it, and
+		// the events come again with the next batch.
+		return t.Tx.Rollback()
+	}
 	return t.Tx.Commit()
 }
 

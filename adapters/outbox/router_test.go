@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -468,5 +469,177 @@ func TestCloseFinishesTheBatchUnderWay(t *testing.T) {
 	}
 	if lag, err := outbox.GroupLag(t.Context(), db.DB, "slow"); err != nil || lag.Events != 0 {
 		t.Errorf("lag after a graceful stop %+v, %v; want the published event recorded", lag, err)
+	}
+}
+
+// scriptedBroker publishes after a random delay, like a broker's round trip, and
+// fails the events its script says to fail.
+type scriptedBroker struct {
+	mu        sync.Mutex
+	got       []*message.Message
+	inFlight  int
+	maxFlight int
+	fail      func(msg *message.Message) error // nil: publish
+}
+
+func (b *scriptedBroker) Publish(_ string, msgs ...*message.Message) error {
+	b.mu.Lock()
+	b.inFlight++
+	b.maxFlight = max(b.maxFlight, b.inFlight)
+	fail := b.fail
+	b.mu.Unlock()
+	time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inFlight--
+	for _, m := range msgs {
+		if fail != nil {
+			if err := fail(m); err != nil {
+				return err
+			}
+		}
+		b.got = append(b.got, m)
+	}
+	return nil
+}
+
+func (b *scriptedBroker) Close() error { return nil }
+
+// received returns the sequences each user's events arrived in.
+func (b *scriptedBroker) received(t *testing.T) map[string][]int64 {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[string][]int64{}
+	for _, m := range b.got {
+		d, err := outbox.Unmarshal(m.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[d.Event.UserID] = append(out[d.Event.UserID], d.Event.Sequence)
+	}
+	return out
+}
+
+// writeUsers commits, for each of users users, events 1..n, each transaction
+// holding one event of every user.
+func writeUsers(t *testing.T, db *bun.DB, users, n int) {
+	t.Helper()
+	for seq := int64(1); seq <= int64(n); seq++ {
+		var events []domain.Event
+		for u := range users {
+			events = append(events, event(u, seq, domain.UserReactivated{}))
+		}
+		write(t, db, fmt.Sprint("req-", seq), true, events...)
+	}
+}
+
+// A batch's events are published concurrently, yet each user's arrive in order,
+// and the group records them only once all are confirmed.
+func TestForwardingIsConcurrentAndKeepsEachUsersOrder(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	broker := &scriptedBroker{}
+	startRouter(t, db, outbox.ForwardEvents("fast", broker, "user.events"))
+	const users, n = 20, 10
+	writeUsers(t, db, users, n)
+
+	eventually(t, "every event at the broker", func() bool {
+		lag, err := outbox.GroupLag(t.Context(), db.DB, "fast")
+		return err == nil && lag.Events == 0
+	})
+	got := broker.received(t)
+	if len(got) != users {
+		t.Fatalf("events of %d users arrived, want %d", len(got), users)
+	}
+	for user, seqs := range got {
+		if !slices.Equal(seqs, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+			t.Errorf("user %s: sequences arrived as %v", user, seqs)
+		}
+	}
+	if broker.maxFlight < 2 {
+		t.Errorf("at most %d publish in flight: the batch was published one event at a time", broker.maxFlight)
+	}
+}
+
+// An event the broker refuses is retried, then parked; the events after it, its
+// user's included, are published in order, and nothing is handed twice.
+func TestForwardingParksARefusedEvent(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	refuse := event(3, 2, nil).UserID
+	var attempts atomic.Int32
+	broker := &scriptedBroker{fail: func(m *message.Message) error {
+		d, _ := outbox.Unmarshal(m.Payload)
+		if d.Event.UserID == refuse && d.Event.Sequence == 2 {
+			attempts.Add(1)
+			return errors.New("message too large")
+		}
+		return nil
+	}}
+	startRouter(t, db, outbox.ForwardEvents("picky", broker, "user.events"))
+	writeUsers(t, db, 5, 4)
+
+	var parked []parkedEvent
+	eventually(t, "the refused event to be parked", func() bool { parked = parkedEvents(t, db.DB); return len(parked) == 1 })
+	if p := parked[0]; p.sequence != 2 || p.group != "picky" || p.reason != "message too large" {
+		t.Errorf("parked %+v", p)
+	}
+	eventually(t, "the group to move on", func() bool {
+		lag, err := outbox.GroupLag(t.Context(), db.DB, "picky")
+		return err == nil && lag.Events == 0
+	})
+	got := broker.received(t)
+	for user, seqs := range got {
+		want := []int64{1, 2, 3, 4}
+		if user == refuse {
+			want = []int64{1, 3, 4}
+		}
+		if !slices.Equal(seqs, want) {
+			t.Errorf("user %s: sequences arrived as %v, want %v", user, seqs, want)
+		}
+	}
+	if n := attempts.Load(); n != int32(fast.Retry.MaxRetries+2) {
+		t.Errorf("%d attempts at the refused event, want the first, its retry as the batch settled and %d more", n, fast.Retry.MaxRetries)
+	}
+}
+
+// A publish cut short by an outage rolls the batch back: it is handed again,
+// nothing is lost and nothing parked.
+func TestForwardingHandsTheBatchAgainAfterAnOutage(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	var outages atomic.Int32
+	broker := &scriptedBroker{fail: func(m *message.Message) error {
+		d, _ := outbox.Unmarshal(m.Payload)
+		if d.Event.Sequence == 3 && outages.Add(1) <= 2 {
+			return errBrokerDown
+		}
+		return nil
+	}}
+	forward := outbox.ForwardEvents("resilient", broker, "user.events")
+	forward.Transient = func(err error) bool { return errors.Is(err, errBrokerDown) }
+	startRouter(t, db, forward)
+	writeUsers(t, db, 3, 5)
+
+	eventually(t, "every event at the broker", func() bool {
+		lag, err := outbox.GroupLag(t.Context(), db.DB, "resilient")
+		return err == nil && lag.Events == 0
+	})
+	for user, seqs := range broker.received(t) {
+		// A batch handed again may repeat events; each event's first arrival is
+		// still in its user's order.
+		var first []int64
+		for _, s := range seqs {
+			if !slices.Contains(first, s) {
+				first = append(first, s)
+			}
+		}
+		if !slices.Equal(first, []int64{1, 2, 3, 4, 5}) {
+			t.Errorf("user %s: sequences arrived as %v", user, seqs)
+		}
+	}
+	if parked := parkedEvents(t, db.DB); len(parked) != 0 {
+		t.Errorf("parked %+v", parked)
 	}
 }
