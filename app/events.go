@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/broker"
-	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/outbox"
+	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 )
@@ -86,7 +86,7 @@ func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB,
 	r, err := outbox.NewRouter(db.DB, outbox.Config{
 		PollInterval: cfg.Events.PollInterval.Duration,
 		CloseTimeout: eventsCloseTimeout,
-	}, logger, bus.NewWatermillLogger(logger))
+	}, logger, wmlog.Quiet(logger))
 	if err != nil {
 		return nil, err
 	}

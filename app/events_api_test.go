@@ -25,12 +25,24 @@ func TestInactivationEndsSessionsAtOnceAndDeletesTheirRows(t *testing.T) {
 	w := newWorld(t, map[string]string{"APP_EVENTS_POLL_INTERVAL": "20ms"})
 	second := w.s.loggedIn("user0")
 
-	assertStatus(t, w.admin.do("DELETE", "/api/v1/users/"+w.userID+"/activation", nil), http.StatusNoContent, "")
+	r := w.admin.do("DELETE", "/api/v1/users/"+w.userID+"/activation", nil, "X-Request-Id", "inactivate-user0")
+	assertStatus(t, r, http.StatusNoContent, "")
 	assertStatus(t, w.user.do("GET", "/api/v1/account/me", nil), http.StatusUnauthorized, "unauthenticated")
 	assertStatus(t, second.do("GET", "/api/v1/account/me", nil), http.StatusUnauthorized, "unauthenticated")
 	waitFor(t, "the session rows to be deleted", func() bool { return w.s.sessionCount(w.userID) == 0 })
 	if n := w.s.sessionCount(w.adminID); n != 1 {
 		t.Errorf("the admin has %d sessions, want its own", n)
+	}
+
+	// The handler's log line names the request that caused the event.
+	var logged bool
+	for _, e := range w.s.Logs.FilterMessage("event handled").All() {
+		ctx := e.ContextMap()
+		logged = logged || ctx["consumer_group"] == groupEndSessions && ctx["correlation_id"] == "inactivate-user0" &&
+			ctx["event_type"] == "user.inactivated"
+	}
+	if !logged {
+		t.Error("no log line of the session cleanup with the request's correlation id")
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/outbox"
+	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/domain"
 )
 
@@ -29,7 +29,7 @@ func TestEventsParkedAndReplay(t *testing.T) {
 	r, err := outbox.NewRouter(s.DB.DB, outbox.Config{
 		PollInterval: 20 * time.Millisecond,
 		Retry:        outbox.RetryConfig{MaxRetries: 1, InitialInterval: time.Millisecond},
-	}, zap.NewNop(), bus.NewWatermillLogger(zap.NewNop()))
+	}, zap.NewNop(), wmlog.New(zap.NewNop()))
 	if err != nil {
 		t.Fatal(err)
 	}

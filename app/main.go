@@ -124,11 +124,6 @@ func openDatabase(ctx context.Context, cfg Config, logger *zap.Logger) (*bun.DB,
 // starting: the HTTP server stops accepting and drains in-flight requests, then the
 // bus router closes, then the database.
 func serve(cfg Config, logger *zap.Logger) error {
-	if cfg.Events.Broker != "none" {
-		// Said at every start so that nobody waits for messages that cannot come.
-		logger.Warn("domain events are not published yet; [events] broker is ignored",
-			zap.String("broker", cfg.Events.Broker))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	db, err := openDatabase(ctx, cfg, logger)
 	cancel()

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/example/accounts/adapters/bus"
+	"github.com/example/accounts/adapters/wmlog"
 )
 
 // natsPingInterval bounds how long a silently dead connection (a network cut
@@ -306,7 +306,7 @@ func (p *NATSPublisher) watermillPublisher(nc *nats.Conn) (*wmnats.Publisher, er
 		JetStream: wmnats.JetStreamConfig{
 			PublishOptions: []nats.PubOpt{nats.AckWait(p.cfg.PublishTimeout)},
 		},
-	}, bus.NewWatermillLogger(p.logger))
+	}, wmlog.New(p.logger))
 }
 
 // The callbacks below run on nats.go's callback goroutine, one at a time, in the

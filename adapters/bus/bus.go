@@ -18,6 +18,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/domain"
 )
 
@@ -69,7 +70,7 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	wmLogger := quietWatermillLogger(logger)
+	wmLogger := wmlog.Quiet(logger)
 
 	// PreserveContext hands the sender's context to the handler as it is: its
 	// deadline and cancellation bound the handler's work, and its values (the

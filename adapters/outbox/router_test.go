@@ -17,9 +17,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/postgres/pgtest"
+	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/domain"
 )
 
@@ -34,7 +34,7 @@ var fast = outbox.Config{
 func startRouter(t *testing.T, db *bun.DB, consumers ...outbox.Consumer) *outbox.Router {
 	t.Helper()
 	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	r, err := outbox.NewRouter(db.DB, fast, logger, bus.NewWatermillLogger(logger))
+	r, err := outbox.NewRouter(db.DB, fast, logger, wmlog.New(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +446,7 @@ func TestCloseFinishesTheBatchUnderWay(t *testing.T) {
 	db := pgtest.New(t)
 	broker := &blockingBroker{started: make(chan struct{}, 1), release: make(chan struct{})}
 	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	r, err := outbox.NewRouter(db.DB, fast, logger, bus.NewWatermillLogger(logger))
+	r, err := outbox.NewRouter(db.DB, fast, logger, wmlog.New(logger))
 	if err != nil {
 		t.Fatal(err)
 	}

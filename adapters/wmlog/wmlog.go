@@ -1,4 +1,4 @@
-package bus
+package wmlog
 
 import (
 	"maps"
@@ -9,19 +9,18 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// NewWatermillLogger sends Watermill's logs to l, so that they share the service's
-// format and level. Watermill's Trace lines, which it writes for every message,
-// go out at debug level like its Debug lines.
-func NewWatermillLogger(l *zap.Logger) watermill.LoggerAdapter {
+// New sends Watermill's logs to l, so that they share the service's format and
+// level. Watermill's Trace lines, which it writes for every message, go out at
+// debug level like its Debug lines.
+func New(l *zap.Logger) watermill.LoggerAdapter {
 	return watermillLogger{zap: l, info: zapcore.InfoLevel}
 }
 
-// quietWatermillLogger is NewWatermillLogger with Watermill's Info lines turned
-// down to debug. The bus uses it for its own router and pub/sub, whose Info lines
-// are lifecycle chatter (a handler added, started, stopped; a reply nobody waited
-// for any more): a production log at info level stays quiet, while errors still
-// show.
-func quietWatermillLogger(l *zap.Logger) watermill.LoggerAdapter {
+// Quiet is New with Watermill's Info lines turned down to debug. Routers and
+// subscribers write lifecycle chatter at info (a handler added, started, stopped;
+// a reply nobody waited for any more): a production log at info level stays quiet,
+// while errors still show.
+func Quiet(l *zap.Logger) watermill.LoggerAdapter {
 	return watermillLogger{zap: l, info: zapcore.DebugLevel}
 }
 
