@@ -97,7 +97,7 @@ func TestLoginAndSessionCookie(t *testing.T) {
 	if rm := r.Cookie("auth_token"); rm == nil || rm.MaxAge >= 0 {
 		t.Errorf("stale cookie not removed: %v", r.Header.Values("Set-Cookie"))
 	}
-	// On login a stale cookie is ignored (API.md §2). A failed login removes it; a
+	// On login a stale cookie is ignored (the contract). A failed login removes it; a
 	// successful one replaces it with the new session's cookie, in one Set-Cookie
 	// (RFC 6265 asks for one per cookie name, as clients need not apply two in order).
 	r = stale.do("POST", "/api/v1/account/login", map[string]string{"username": "root0", "password": "wrong-password"},

@@ -76,7 +76,8 @@ type natsReader struct {
 	seen   int
 }
 
-func (r *natsReader) listen(*testing.T) {}
+// listen waits for the service to have declared the stream.
+func (r *natsReader) listen(t *testing.T) { r.stream.Messages(t, 0) }
 
 func (r *natsReader) read(t *testing.T, n int) []received {
 	t.Helper()
@@ -153,6 +154,28 @@ func (r *amqpReader) nothingMore(t *testing.T) {
 	}
 }
 
+// eachBroker runs test once per broker, in parallel.
+func eachBroker(t *testing.T, test func(t *testing.T, b brokerUnderTest)) {
+	t.Helper()
+	for _, b := range brokers {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, b)
+		})
+	}
+}
+
+// serviceOn starts the service publishing to a throwaway destination on broker b,
+// and returns it with a reader of that destination, listening already.
+func serviceOn(t *testing.T, b brokerUnderTest) (*service, brokerReader) {
+	t.Helper()
+	env, reader := b.setUp(t)
+	env["APP_EVENTS_POLL_INTERVAL"] = "20ms"
+	s := startService(t, env)
+	reader.listen(t)
+	return s, reader
+}
+
 func decodeReceived(t *testing.T, headers map[string]string, payload []byte) received {
 	t.Helper()
 	r := received{Headers: headers, Payload: payload}
@@ -184,116 +207,110 @@ var correlationIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 // publish nothing.
 func TestEventsReachTheBroker(t *testing.T) {
 	t.Parallel()
-	for _, b := range brokers {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			env, reader := b.setUp(t)
-			env["APP_EVENTS_POLL_INTERVAL"] = "20ms"
-			s := startService(t, env)
-			reader.listen(t)
-			with := func(id string) []string { return []string{"X-Request-Id", id} }
+	eachBroker(t, func(t *testing.T, b brokerUnderTest) {
+		s, reader := serviceOn(t, b)
+		with := func(id string) []string { return []string{"X-Request-Id", id} }
 
-			rootID := s.superAdmin("root.events")
-			root := s.loggedIn("root.events")
-			r := s.client().do("POST", "/api/v1/account/signup", map[string]string{"username": "alice.events", "password": testPassword}, with("req-signup")...)
-			assertStatus(t, r, http.StatusCreated, "")
-			aliceID := toString(r.JSON(t)["id"])
-			r = root.do("POST", "/api/v1/users", map[string]string{"username": "bobby.events", "password": testPassword, "role": "admin"}, with("req-create")...)
-			assertStatus(t, r, http.StatusCreated, "")
-			bobID := toString(r.JSON(t)["id"])
-			alice := s.loggedIn("alice.events")
+		rootID := s.superAdmin("root.events")
+		root := s.loggedIn("root.events")
+		r := s.client().do("POST", "/api/v1/account/signup", map[string]string{"username": "alice.events", "password": testPassword}, with("req-signup")...)
+		assertStatus(t, r, http.StatusCreated, "")
+		aliceID := toString(r.JSON(t)["id"])
+		r = root.do("POST", "/api/v1/users", map[string]string{"username": "bobby.events", "password": testPassword, "role": "admin"}, with("req-create")...)
+		assertStatus(t, r, http.StatusCreated, "")
+		bobID := toString(r.JSON(t)["id"])
+		alice := s.loggedIn("alice.events")
 
-			steps := []struct {
-				c            *client
-				method, path string
-				body         any
-				requestID    string
-				status       int
-			}{
-				{root, "DELETE", "/api/v1/users/" + bobID + "/roles/admin", nil, "req-revoke", 204},
-				{root, "DELETE", "/api/v1/users/" + bobID + "/roles/admin", nil, "req-revoke-again", 204}, // no change
-				{root, "PUT", "/api/v1/users/" + bobID + "/roles/admin", nil, "req-grant", 204},
-				{alice, "PUT", "/api/v1/account/password", map[string]string{"current_password": testPassword, "new_password": "alice-new-password"}, "req-own-password", 204},
-				{root, "PUT", "/api/v1/users/" + bobID + "/password", map[string]string{"password": "bobby-new-password"}, "req-set-password", 204},
-				{root, "DELETE", "/api/v1/users/" + aliceID + "/activation", nil, "req-inactivate", 204},
-				{root, "DELETE", "/api/v1/users/" + aliceID + "/activation", nil, "req-inactivate-again", 204}, // no change
-				{root, "PUT", "/api/v1/users/" + aliceID + "/activation", nil, "req-reactivate", 204},
-				{root, "PUT", "/api/v1/users/" + aliceID + "/activation", nil, "req-reactivate-again", 204}, // no change
+		steps := []struct {
+			c            *client
+			method, path string
+			body         any
+			requestID    string
+			status       int
+		}{
+			{root, "DELETE", "/api/v1/users/" + bobID + "/roles/admin", nil, "req-revoke", 204},
+			{root, "DELETE", "/api/v1/users/" + bobID + "/roles/admin", nil, "req-revoke-again", 204}, // no change
+			{root, "PUT", "/api/v1/users/" + bobID + "/roles/admin", nil, "req-grant", 204},
+			{alice, "PUT", "/api/v1/account/password", map[string]string{"current_password": testPassword, "new_password": "alice-new-password"}, "req-own-password", 204},
+			{root, "PUT", "/api/v1/users/" + bobID + "/password", map[string]string{"password": "bobby-new-password"}, "req-set-password", 204},
+			{root, "DELETE", "/api/v1/users/" + aliceID + "/activation", nil, "req-inactivate", 204},
+			{root, "DELETE", "/api/v1/users/" + aliceID + "/activation", nil, "req-inactivate-again", 204}, // no change
+			{root, "PUT", "/api/v1/users/" + aliceID + "/activation", nil, "req-reactivate", 204},
+			{root, "PUT", "/api/v1/users/" + aliceID + "/activation", nil, "req-reactivate-again", 204}, // no change
+		}
+		for _, st := range steps {
+			if r := st.c.do(st.method, st.path, st.body, with(st.requestID)...); r.Status != st.status {
+				t.Fatalf("%s %s: %d %s, want %d", st.method, st.path, r.Status, r.Body, st.status)
 			}
-			for _, st := range steps {
-				if r := st.c.do(st.method, st.path, st.body, with(st.requestID)...); r.Status != st.status {
-					t.Fatalf("%s %s: %d %s, want %d", st.method, st.path, r.Status, r.Body, st.status)
-				}
-			}
-			// Failures change nothing and publish nothing.
-			r = s.client().do("POST", "/api/v1/account/signup", map[string]string{"username": "alice.events", "password": testPassword}, with("req-taken")...)
-			assertStatus(t, r, http.StatusConflict, "username_taken")
-			// Alice's session ended with her inactivation; she logs in again.
-			alice = s.client()
-			assertStatus(t, alice.login("alice.events", "alice-new-password"), http.StatusNoContent, "")
-			assertStatus(t, alice.do("DELETE", "/api/v1/users/"+bobID+"/activation", nil, with("req-forbidden")...), http.StatusForbidden, "forbidden")
-			r = root.do("PUT", "/api/v1/users/"+bobID+"/password", map[string]string{"password": "short"}, with("req-invalid")...)
-			assertStatus(t, r, http.StatusBadRequest, "validation_failed")
+		}
+		// Failures change nothing and publish nothing.
+		r = s.client().do("POST", "/api/v1/account/signup", map[string]string{"username": "alice.events", "password": testPassword}, with("req-taken")...)
+		assertStatus(t, r, http.StatusConflict, "username_taken")
+		// Alice's session ended with her inactivation; she logs in again.
+		alice = s.client()
+		assertStatus(t, alice.login("alice.events", "alice-new-password"), http.StatusNoContent, "")
+		assertStatus(t, alice.do("DELETE", "/api/v1/users/"+bobID+"/activation", nil, with("req-forbidden")...), http.StatusForbidden, "forbidden")
+		r = root.do("PUT", "/api/v1/users/"+bobID+"/password", map[string]string{"password": "short"}, with("req-invalid")...)
+		assertStatus(t, r, http.StatusBadRequest, "validation_failed")
 
-			want := []wantEvent{
-				{"user.signed_up", aliceID, "", "req-signup", 1, map[string]any{"username": "alice.events", "role": "user"}},
-				{"user.created", bobID, rootID, "req-create", 1, map[string]any{"username": "bobby.events", "role": "admin"}},
-				{"user.role_changed", bobID, rootID, "req-revoke", 2, map[string]any{"from": "admin", "to": "user"}},
-				{"user.role_changed", bobID, rootID, "req-grant", 3, map[string]any{"from": "user", "to": "admin"}},
-				{"user.password_changed", aliceID, aliceID, "req-own-password", 2, map[string]any{"by": "self"}},
-				{"user.password_changed", bobID, rootID, "req-set-password", 4, map[string]any{"by": "admin"}},
-				{"user.inactivated", aliceID, rootID, "req-inactivate", 3, map[string]any{}},
-				{"user.reactivated", aliceID, rootID, "req-reactivate", 4, map[string]any{}},
+		want := []wantEvent{
+			{"user.signed_up", aliceID, "", "req-signup", 1, map[string]any{"username": "alice.events", "role": "user"}},
+			{"user.created", bobID, rootID, "req-create", 1, map[string]any{"username": "bobby.events", "role": "admin"}},
+			{"user.role_changed", bobID, rootID, "req-revoke", 2, map[string]any{"from": "admin", "to": "user"}},
+			{"user.role_changed", bobID, rootID, "req-grant", 3, map[string]any{"from": "user", "to": "admin"}},
+			{"user.password_changed", aliceID, aliceID, "req-own-password", 2, map[string]any{"by": "self"}},
+			{"user.password_changed", bobID, rootID, "req-set-password", 4, map[string]any{"by": "admin"}},
+			{"user.inactivated", aliceID, rootID, "req-inactivate", 3, map[string]any{}},
+			{"user.reactivated", aliceID, rootID, "req-reactivate", 4, map[string]any{}},
+		}
+		// One user's events arrive in their order; different users' events
+		// may interleave in any order.
+		got := map[string]received{} // by user and sequence
+		last := map[string]int64{}
+		for _, g := range reader.read(t, len(want)+1) {
+			e := g.Event
+			if e.Sequence <= last[e.UserID] {
+				t.Errorf("%s of %s arrived after its sequence %d", e.Type, e.UserID, last[e.UserID])
 			}
-			// One user's events arrive in their order; different users' events
-			// may interleave in any order.
-			got := map[string]received{} // by user and sequence
-			last := map[string]int64{}
-			for _, g := range reader.read(t, len(want)+1) {
-				e := g.Event
-				if e.Sequence <= last[e.UserID] {
-					t.Errorf("%s of %s arrived after its sequence %d", e.Type, e.UserID, last[e.UserID])
-				}
-				last[e.UserID] = e.Sequence
-				got[fmt.Sprint(e.UserID, "/", e.Sequence)] = g
-				assertBrokerHeaders(t, b.name, g)
+			last[e.UserID] = e.Sequence
+			got[fmt.Sprint(e.UserID, "/", e.Sequence)] = g
+			assertBrokerHeaders(t, b.name, g)
+		}
+		assertCreatedOnTheCommandLine(t, got[rootID+"/1"], rootID)
+		for _, w := range want {
+			g, ok := got[fmt.Sprint(w.user, "/", w.sequence)]
+			e := g.Event
+			switch {
+			case !ok:
+				t.Errorf("no event %d of %s (%s)", w.sequence, w.user, w.typ)
+				continue
+			case e.Type != w.typ || e.Version != 1:
+				t.Errorf("event %d of %s: %s version %d, want %s", w.sequence, w.user, e.Type, e.Version, w.typ)
 			}
-			assertCreatedOnTheCommandLine(t, got[rootID+"/1"], rootID)
-			for _, w := range want {
-				g, ok := got[fmt.Sprint(w.user, "/", w.sequence)]
-				e := g.Event
-				switch {
-				case !ok:
-					t.Errorf("no event %d of %s (%s)", w.sequence, w.user, w.typ)
-					continue
-				case e.Type != w.typ || e.Version != 1:
-					t.Errorf("event %d of %s: %s version %d, want %s", w.sequence, w.user, e.Type, e.Version, w.typ)
-				}
-				if actor := deref(e.ActorID); actor != w.actor {
-					t.Errorf("%s: actor %q, want %q", w.typ, actor, w.actor)
-				}
-				if fmt.Sprint(e.Data) != fmt.Sprint(w.data) {
-					t.Errorf("%s: data %v, want %v", w.typ, e.Data, w.data)
-				}
-				if g.Headers["correlation_id"] != w.requestID {
-					t.Errorf("%s: correlation_id %q, want the request's %q", w.typ, g.Headers["correlation_id"], w.requestID)
-				}
+			if actor := deref(e.ActorID); actor != w.actor {
+				t.Errorf("%s: actor %q, want %q", w.typ, actor, w.actor)
 			}
-			ids := map[string]bool{}
-			for _, g := range got {
-				ids[g.Event.EventID] = true
+			if fmt.Sprint(e.Data) != fmt.Sprint(w.data) {
+				t.Errorf("%s: data %v, want %v", w.typ, e.Data, w.data)
 			}
-			if len(ids) != len(want)+1 {
-				t.Errorf("%d distinct event ids for %d events", len(ids), len(want)+1)
+			if g.Headers["correlation_id"] != w.requestID {
+				t.Errorf("%s: correlation_id %q, want the request's %q", w.typ, g.Headers["correlation_id"], w.requestID)
 			}
-			// Nothing more: the no-ops and the failures published nothing, and in
-			// normal running nothing was published twice.
-			reader.nothingMore(t)
-			if n := reader.duplicates(); n > 0 {
-				t.Errorf("%d events delivered twice", n)
-			}
-		})
-	}
+		}
+		ids := map[string]bool{}
+		for _, g := range got {
+			ids[g.Event.EventID] = true
+		}
+		if len(ids) != len(want)+1 {
+			t.Errorf("%d distinct event ids for %d events", len(ids), len(want)+1)
+		}
+		// Nothing more: the no-ops and the failures published nothing, and in
+		// normal running nothing was published twice.
+		reader.nothingMore(t)
+		if n := reader.duplicates(); n > 0 {
+			t.Errorf("%d events delivered twice", n)
+		}
+	})
 }
 
 // The super admin the command line created: user.created, with no actor, and the
@@ -346,43 +363,40 @@ func deref(s *string) string {
 // cut off may arrive twice, as at-least-once allows; the reader drops it by id.)
 func TestBrokerOutageLosesNothing(t *testing.T) {
 	t.Parallel()
-	for _, b := range brokers {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			env, reader := b.setUp(t)
-			proxy := brokerProxy(t, env)
-			env["APP_EVENTS_POLL_INTERVAL"] = "20ms"
-			env["APP_DATABASE_URL"] = pgtest.NewURL(t)
+	eachBroker(t, func(t *testing.T, b brokerUnderTest) {
+		env, reader := b.setUp(t)
+		proxy := brokerProxy(t, env)
+		env["APP_EVENTS_POLL_INTERVAL"] = "20ms"
+		env["APP_DATABASE_URL"] = pgtest.NewURL(t)
 
-			first, app := startServiceApp(t, env)
-			reader.listen(t)
-			first.superAdmin("root.outage")
-			reader.read(t, 1)
+		first, app := startServiceApp(t, env)
+		reader.listen(t)
+		first.superAdmin("root.outage")
+		reader.read(t, 1)
 
-			// The broker goes away.
-			proxy.Cut()
-			root := first.loggedIn("root.outage")
-			userID := root.createUser("user.outage", "user")
-			toggleAdmin(t, root, userID, 4)
-			assertStatus(t, root.do("GET", "/readyz", nil), http.StatusOK, "")
-			waitFor(t, "a warning that events wait", func() bool {
-				return first.Logs.FilterMessage("events wait in the outbox: their destination is unavailable").Len() > 0
-			})
-			proxy.Restore()
-			assertSequences(t, reader.read(t, 5), userID, 1, 2, 3, 4, 5)
-
-			// The service restarts while the broker is down.
-			proxy.Cut()
-			app.RequireStop()
-			second := startService(t, env)
-			root = second.loggedIn("root.outage")
-			toggleAdmin(t, root, userID, 2)
-			assertStatus(t, root.do("GET", "/readyz", nil), http.StatusOK, "")
-			proxy.Restore()
-			assertSequences(t, reader.read(t, 2), userID, 6, 7)
-			reader.nothingMore(t)
+		// The broker goes away.
+		proxy.Cut()
+		root := first.loggedIn("root.outage")
+		userID := root.createUser("user.outage", "user")
+		toggleAdmin(t, root, userID, 4)
+		assertStatus(t, root.do("GET", "/readyz", nil), http.StatusOK, "")
+		waitFor(t, "a warning that events wait", func() bool {
+			return first.Logs.FilterMessage("events wait in the outbox: their destination is unavailable").Len() > 0
 		})
-	}
+		proxy.Restore()
+		assertSequences(t, reader.read(t, 5), userID, 1, 2, 3, 4, 5)
+
+		// The service restarts while the broker is down.
+		proxy.Cut()
+		app.RequireStop()
+		second := startService(t, env)
+		root = second.loggedIn("root.outage")
+		toggleAdmin(t, root, userID, 2)
+		assertStatus(t, root.do("GET", "/readyz", nil), http.StatusOK, "")
+		proxy.Restore()
+		assertSequences(t, reader.read(t, 2), userID, 6, 7)
+		reader.nothingMore(t)
+	})
 }
 
 // brokerProxy puts a proxy the test can cut between the service and its broker.

@@ -29,7 +29,9 @@ func eventsCommand(cfg Config, logger *zap.Logger, args []string, _ io.Reader, s
 		if len(rest) > 0 {
 			return usageError{fmt.Sprintf("events tail: unexpected argument %q", rest[0])}
 		}
-		return tailEvents(cfg, logger, stdout)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return tailEvents(ctx, cfg, logger, stdout)
 	case "parked":
 		if len(rest) > 0 {
 			return usageError{fmt.Sprintf("events parked: unexpected argument %q", rest[0])}
@@ -105,10 +107,8 @@ func replayParked(cfg Config, logger *zap.Logger, ids []string, stdout io.Writer
 
 // tailEvents subscribes to the configured broker as another service would, and
 // prints each event it receives from now on as one JSON line, {"headers":{…},
-// "event":{…}}, until interrupted.
-func tailEvents(cfg Config, logger *zap.Logger, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// "event":{…}}, until ctx ends.
+func tailEvents(ctx context.Context, cfg Config, logger *zap.Logger, stdout io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	printLine := func(d broker.Delivery) error {
 		line := struct {

@@ -78,3 +78,45 @@ func TestEventsParkedAndReplay(t *testing.T) {
 		}
 	}
 }
+
+// events tail prints what another service subscribed to the broker receives: one
+// JSON line per event, with its headers.
+func TestEventsTail(t *testing.T) {
+	t.Parallel()
+	eachBroker(t, func(t *testing.T, b brokerUnderTest) {
+		s, _ := serviceOn(t, b)
+		s.superAdmin("root.tail")
+		root := s.loggedIn("root.tail")
+
+		ctx, cancel := context.WithCancel(t.Context())
+		out := &lockedBuffer{}
+		done := make(chan error, 1)
+		go func() { done <- tailEvents(ctx, s.Config, zap.NewNop(), out) }()
+		// The tail follows from now on: keep changing until a change shows.
+		var line struct {
+			Headers map[string]string `json:"headers"`
+			Event   struct {
+				Type   string `json:"type"`
+				UserID string `json:"user_id"`
+			} `json:"event"`
+		}
+		var userID string
+		waitFor(t, "an event in the tail", func() bool {
+			if userID == "" {
+				userID = root.createUser("tailed.user", "user")
+			} else {
+				root.do("PUT", "/api/v1/users/"+userID+"/roles/admin", nil, "X-Request-Id", "tailed-grant")
+				root.do("DELETE", "/api/v1/users/"+userID+"/roles/admin", nil, "X-Request-Id", "tailed-revoke")
+			}
+			first, _, _ := strings.Cut(out.String(), "\n")
+			return json.Unmarshal([]byte(first), &line) == nil
+		})
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("tail: %v", err)
+		}
+		if line.Event.UserID != userID || line.Headers["correlation_id"] == "" || line.Event.Type == "" {
+			t.Errorf("tail printed %s", out.String())
+		}
+	})
+}

@@ -62,7 +62,7 @@ func TestRoleHierarchyOverHTTP(t *testing.T) {
 		"get": reader, "set password": manager, "reactivate": manager, "inactivate": manager,
 		"grant admin": roles, "revoke admin": roles,
 	}
-	// The status of each operation's success (API.md §2).
+	// The status of each operation's success (the contract).
 	success := map[string]int{"get": 200, "set password": 204, "grant admin": 204, "revoke admin": 204, "reactivate": 204, "inactivate": 204}
 
 	for opName, o := range ops {

@@ -12,7 +12,7 @@ const (
 	PasswordMinLength = 6
 )
 
-// ValidateUsername applies the username rules of API.md §1 in order; the first rule
+// ValidateUsername applies the username rules of the contract in order; the first rule
 // broken is the message. Case is kept and nothing is trimmed.
 func ValidateUsername(username string) *FieldError {
 	msg := usernameProblem(username)

@@ -7,7 +7,7 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-// The messages clients see in errors[].message, one per username rule of API.md §1.
+// The messages clients see in errors[].message, one per username rule of the contract.
 const (
 	msgLength     = "must be 5 to 20 characters long"
 	msgCharacters = "may contain only ASCII letters, digits, '.', '_' and '-'"
@@ -18,7 +18,7 @@ const (
 
 func TestValidateUsernameAccepts(t *testing.T) {
 	accepted := []string{
-		// The examples of API.md §1.
+		// The examples of the contract.
 		"username",
 		"user.name",
 		"u-ser_name",
@@ -49,7 +49,7 @@ func TestValidateUsernameRejectsWithFirstFailingRule(t *testing.T) {
 		in   string
 		want string
 	}{
-		// The examples of API.md §1.
+		// The examples of the contract.
 		{"leading dot", ".username", msgStart},
 		{"trailing underscore", "username_", msgEnd},
 		{"double dot", "user..name", msgAdjacent},

@@ -10,7 +10,7 @@ import (
 // port maps each code to one status, and clients may switch on it.
 type Code string
 
-// The codes of API.md, grouped by the status they answer with.
+// The codes of the contract, grouped by the status they answer with.
 const (
 	CodeInvalidRequest         Code = "invalid_request"          // 400
 	CodeValidationFailed       Code = "validation_failed"        // 400

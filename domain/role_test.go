@@ -17,7 +17,7 @@ const (
 var allRoles = []domain.Role{sa, ad, us, "", "root", "Admin"}
 
 func TestRoleManages(t *testing.T) {
-	// The whole hierarchy of API.md §1; every pair not listed is false.
+	// The whole hierarchy of the contract; every pair not listed is false.
 	manages := map[[2]domain.Role]bool{
 		{sa, ad}: true,
 		{sa, us}: true,

@@ -7,7 +7,7 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-// The defaults of API.md §3: 30m idle, refresh below 20% (6m) left, 12h absolute.
+// The defaults of the contract: 30m idle, refresh below 20% (6m) left, 12h absolute.
 var defaultPolicy = domain.SessionPolicy{TTL: 30 * time.Minute, RefreshThreshold: 0.2, MaxLifetime: 12 * time.Hour}
 
 // sessionUser is a user at version 3: a new session remembers it.

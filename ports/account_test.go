@@ -24,7 +24,7 @@ func TestSignup(t *testing.T) {
 
 func TestSignupSendsValuesUnchanged(t *testing.T) {
 	h := newHarness(t)
-	// No trimming, escapes decoded, every character kept (API.md §1).
+	// No trimming, escapes decoded, every character kept (the contract).
 	w := h.do(http.MethodPost, "/api/v1/account/signup", `{"username":" alice ","password":"p\u00e4ss\"w\u0000rd"}`)
 	if w.Code != http.StatusCreated {
 		t.Fatalf("status = %d; body %s", w.Code, w.Body)

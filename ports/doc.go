@@ -7,7 +7,7 @@
 // from authorization onwards is the use case's to decide, so the HTTP layer cannot
 // drift from the rules, and a test can drive every endpoint with fake Senders.
 //
-// The contract served here is API.md §2 and §3, as the OpenAPI document in package
+// The contract served here is the OpenAPI document in package
 // openapi writes it down; a test checks that the router serves exactly the
 // document's operations.
 package ports

@@ -52,7 +52,7 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format(timestampLayout)
 }
 
-// userResponse is the user object of API.md §2; it has no place for a password hash.
+// userResponse is the user object of the contract; it has no place for a password hash.
 type userResponse struct {
 	ID        string      `json:"id"`
 	Username  string      `json:"username"`

@@ -87,7 +87,7 @@ type shapeCase struct {
 	fields []string
 }
 
-// shapeCases are the refusals of API.md §2's step 2 for an endpoint with a body.
+// shapeCases are the refusals of step 2 of the order of checks for an endpoint with a body.
 func shapeCases(e apiEndpoint) []shapeCase {
 	first := e.fields[0]
 	capitalized := strings.ToUpper(first[:1]) + first[1:]

@@ -10,7 +10,7 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-// statuses is the one place a domain code becomes an HTTP status (API.md §2 "Errors").
+// statuses is the one place a domain code becomes an HTTP status (the OpenAPI document's "Errors").
 // The set of codes is closed; a code missing here is a programming error and answers 500.
 var statuses = map[domain.Code]int{
 	domain.CodeInvalidRequest:         http.StatusBadRequest,

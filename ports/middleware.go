@@ -31,7 +31,7 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// validRequestID accepts 1 to 128 characters of [A-Za-z0-9._-] (API.md §2).
+// validRequestID accepts 1 to 128 characters of [A-Za-z0-9._-] (the contract).
 func validRequestID(id string) bool {
 	if len(id) == 0 || len(id) > 128 {
 		return false

@@ -26,7 +26,7 @@ var (
 	errUnreadableBody = invalidRequest("The request body could not be read.")
 )
 
-// readJSON reads the body of r into v in the order of API.md: its size (413), its
+// readJSON reads the body of r into v in the contract's order: its size (413), its
 // media type (415), then its shape (400). The body is read whole before any of it is
 // decoded, so a body one byte too large is refused whatever it holds.
 func (s *server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {

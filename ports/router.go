@@ -41,7 +41,7 @@ type Senders struct {
 }
 
 // Config is the HTTP API's configuration. Zero values of the numeric fields and the
-// cookie name take the defaults of API.md; Docs and Spec are required.
+// cookie name take the contract's defaults; Docs and Spec are required.
 type Config struct {
 	MaxBodyBytes   int64         // [http] max_body_bytes; larger bodies get 413 (default 64 KiB)
 	RequestTimeout time.Duration // bound on one request's bus round trips (default 10s)
@@ -101,7 +101,7 @@ type endpoint struct {
 	handler http.Handler
 }
 
-// endpoints is the routing table of API.md §2.
+// endpoints is the routing table of the contract.
 func (s *server) endpoints() []endpoint {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	return []endpoint{
@@ -141,7 +141,7 @@ func Routes() []Route {
 	return routes
 }
 
-// NewRouter returns the service's HTTP handler: the routes of API.md §2 behind the
+// NewRouter returns the service's HTTP handler: the contract's routes behind the
 // middleware every request goes through. From the outside in: the correlation id
 // (so that every response, 404s included, carries it), the security headers, the
 // access log with panic recovery, and the request's deadline.

@@ -13,7 +13,7 @@ import (
 
 var errAlreadyAuthenticated = domain.NewError(domain.CodeAlreadyAuthenticated, "You are already logged in.")
 
-// sessionCookie is the cookie of API.md §3 holding value. It has no Max-Age or
+// sessionCookie is the contract's session cookie, holding value. It has no Max-Age or
 // Expires, so it lives as long as the browser session; the session row decides how
 // long it works.
 func (s *server) sessionCookie(value string) *http.Cookie {

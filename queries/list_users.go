@@ -9,7 +9,7 @@ import (
 // SortField is a column the user list can be sorted by.
 type SortField string
 
-// The sortable columns; API.md fixes their order: username in byte order, role by
+// The sortable columns; the contract fixes their order: username in byte order, role by
 // its string, is_active false first.
 const (
 	SortByUsername  SortField = "username"
@@ -28,7 +28,7 @@ func ParseSortField(s string) (SortField, bool) {
 	return "", false
 }
 
-// List bounds and defaults of API.md §2.
+// List bounds and defaults of the contract.
 const (
 	DefaultLimit = 20
 	MaxLimit     = 100

@@ -152,7 +152,7 @@ func (f *file) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // problem is the RFC 9457 document every error of the service is answered with
-// (API.md "Errors"). This package writes its own because the HTTP port, which maps all
+// (the OpenAPI document's "Errors"). This package writes its own because the HTTP port, which maps all
 // other errors, imports this package and so cannot be imported by it.
 type problem struct {
 	Type   string `json:"type"`

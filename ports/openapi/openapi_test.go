@@ -161,7 +161,7 @@ func TestResponses(t *testing.T) {
 }
 
 // TestEveryCodeIsAnswered checks that the shared responses between them answer every
-// code of the Problem schema, and no other, so the table in API.md cannot lose a row.
+// code of the Problem schema, and no other, so the contract's table of codes cannot lose a row.
 func TestEveryCodeIsAnswered(t *testing.T) {
 	doc := load(t)
 	var answered []string
