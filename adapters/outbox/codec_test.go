@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/example/accounts/adapters/outbox"
+	"github.com/example/accounts/docs"
 	"github.com/example/accounts/domain"
 )
 
@@ -48,6 +49,10 @@ func TestMarshal(t *testing.T) {
 			}
 			if want := `{"event_id":"` + eventID + `",` + tc.want; string(got) != want {
 				t.Errorf("Marshal =\n %s\nwant\n %s", got, want)
+			}
+			// What other services receive is what the AsyncAPI document promises.
+			if err := docs.ValidateEvent(got); err != nil {
+				t.Errorf("the event breaks the AsyncAPI document: %v", err)
 			}
 			back, err := outbox.Unmarshal(got)
 			if err != nil {
