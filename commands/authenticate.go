@@ -61,7 +61,10 @@ func (h AuthenticateHandler) Handle(ctx context.Context, cmd Authenticate) (Auth
 		return Authenticated{}, domain.ErrUnauthenticated
 	}
 
-	res := Authenticated{Actor: domain.Actor{ID: u.ID(), Role: u.Role(), SessionID: s.ID}, ExpiresAt: s.ExpiresAt}
+	res := Authenticated{Actor: domain.Actor{
+		ID: u.ID(), Role: u.Role(), SessionID: s.ID,
+		Username: u.Username(), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt(),
+	}, ExpiresAt: s.ExpiresAt}
 	if h.policy.Refresh(s, now) {
 		if err := h.store.Sessions().Extend(ctx, s.ID, s.ExpiresAt); err != nil {
 			return Authenticated{}, err

@@ -29,17 +29,17 @@ func TestAuthenticate(t *testing.T) {
 		{
 			name:      "fresh session",
 			setup:     func(e *env) string { return e.tokens.tokenFor(idCarol + "-s1") },
-			wantActor: domain.Actor{ID: idCarol, Role: domain.RoleUser, SessionID: idCarol + "-s1"}, wantExpires: seededExpiry,
+			wantActor: seededActor(idCarol, idCarol+"-s1"), wantExpires: seededExpiry,
 		},
 		{
 			name:      "the role is the stored user's",
 			setup:     func(e *env) string { return e.tokens.tokenFor(idAlice + "-s2") },
-			wantActor: domain.Actor{ID: idAlice, Role: domain.RoleAdmin, SessionID: idAlice + "-s2"}, wantExpires: seededExpiry,
+			wantActor: seededActor(idAlice, idAlice+"-s2"), wantExpires: seededExpiry,
 		},
 		{
 			name:      "super admin",
 			setup:     func(e *env) string { return e.tokens.tokenFor(idRoot + "-s1") },
-			wantActor: domain.Actor{ID: idRoot, Role: domain.RoleSuperAdmin, SessionID: idRoot + "-s1"}, wantExpires: seededExpiry,
+			wantActor: seededActor(idRoot, idRoot+"-s1"), wantExpires: seededExpiry,
 		},
 		{
 			name:  "token the codec refuses",
@@ -72,7 +72,7 @@ func TestAuthenticate(t *testing.T) {
 			name:          "one nanosecond before expiry still works, and is refreshed",
 			setup:         func(e *env) string { return e.tokens.tokenFor(idCarol + "-s1") },
 			advance:       20*time.Minute - time.Nanosecond,
-			wantActor:     domain.Actor{ID: idCarol, Role: domain.RoleUser, SessionID: idCarol + "-s1"},
+			wantActor:     seededActor(idCarol, idCarol+"-s1"),
 			wantRefreshed: true, wantExpires: t0.Add(50*time.Minute - time.Nanosecond),
 		},
 		{
@@ -87,21 +87,21 @@ func TestAuthenticate(t *testing.T) {
 			name:          "below the refresh threshold the session is extended",
 			setup:         func(e *env) string { return e.tokens.tokenFor(idDave + "-s1") },
 			advance:       15 * time.Minute,
-			wantActor:     domain.Actor{ID: idDave, Role: domain.RoleUser, SessionID: idDave + "-s1"},
+			wantActor:     seededActor(idDave, idDave+"-s1"),
 			wantRefreshed: true, wantExpires: t0.Add(45 * time.Minute),
 		},
 		{
 			name:        "exactly at the threshold it is not",
 			setup:       func(e *env) string { return e.tokens.tokenFor(idDave + "-s1") },
 			advance:     14 * time.Minute,
-			wantActor:   domain.Actor{ID: idDave, Role: domain.RoleUser, SessionID: idDave + "-s1"},
+			wantActor:   seededActor(idDave, idDave+"-s1"),
 			wantExpires: seededExpiry,
 		},
 		{
 			name:        "above the threshold it is not",
 			setup:       func(e *env) string { return e.tokens.tokenFor(idDave + "-s1") },
 			advance:     10 * time.Minute,
-			wantActor:   domain.Actor{ID: idDave, Role: domain.RoleUser, SessionID: idDave + "-s1"},
+			wantActor:   seededActor(idDave, idDave+"-s1"),
 			wantExpires: seededExpiry,
 		},
 		{
@@ -110,7 +110,7 @@ func TestAuthenticate(t *testing.T) {
 				e.store.putSession(domain.Session{ID: "old", UserID: idDave, CreatedAt: t0.Add(-12 * time.Hour), ExpiresAt: t0.Add(4 * time.Minute), AbsoluteExpiresAt: t0.Add(10 * time.Minute)})
 				return e.tokens.tokenFor("old")
 			},
-			wantActor:     domain.Actor{ID: idDave, Role: domain.RoleUser, SessionID: "old"},
+			wantActor:     seededActor(idDave, "old"),
 			wantRefreshed: true, wantExpires: t0.Add(10 * time.Minute),
 		},
 		{
@@ -119,7 +119,7 @@ func TestAuthenticate(t *testing.T) {
 				e.store.putSession(domain.Session{ID: "old", UserID: idDave, CreatedAt: t0.Add(-12 * time.Hour), ExpiresAt: t0.Add(3 * time.Minute), AbsoluteExpiresAt: t0.Add(3 * time.Minute)})
 				return e.tokens.tokenFor("old")
 			},
-			wantActor:   domain.Actor{ID: idDave, Role: domain.RoleUser, SessionID: "old"},
+			wantActor:   seededActor(idDave, "old"),
 			wantExpires: t0.Add(3 * time.Minute),
 		},
 	}

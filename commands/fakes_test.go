@@ -733,6 +733,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// seededActor is the actor authentication makes of seeded user id with session sid.
+func seededActor(id, sid string) domain.Actor {
+	for _, s := range seeds {
+		if s.id == id {
+			return domain.Actor{ID: id, Role: s.role, SessionID: sid, Username: s.username, CreatedAt: seededAt, UpdatedAt: seededAt}
+		}
+	}
+	panic("no seed " + id)
+}
+
 // actor is the seeded user id logged in with its first session.
 func (e *env) actor(t *testing.T, id string) domain.Actor {
 	t.Helper()

@@ -1,11 +1,18 @@
 package domain
 
-// Actor is the logged-in caller a use case acts for. Its role is read from the
-// database on every request, so a grant or revoke takes effect at once.
+import "time"
+
+// Actor is the logged-in caller a use case acts for. It is read from the database
+// on every request, with the session, so a grant or revoke takes effect at once;
+// and it carries the caller's own account as that read found it, so that reading
+// one's own account needs no second read.
 type Actor struct {
-	ID        string `json:"id"`
-	Role      Role   `json:"role"`
-	SessionID string `json:"session_id"`
+	ID        string    `json:"id"`
+	Role      Role      `json:"role"`
+	SessionID string    `json:"session_id"`
+	Username  string    `json:"username"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // MayCreate is check 4 of the order of checks for creating a user of role r.

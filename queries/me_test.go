@@ -4,30 +4,22 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/queries"
 )
 
+// Me answers with the caller as authentication read them: no second read.
 func TestMe(t *testing.T) {
-	for _, actor := range []domain.Actor{carolActor, aliceActor, rootActor} {
-		t.Run(string(actor.Role), func(t *testing.T) {
-			r := newReader()
-			got, err := queries.NewMeHandler(r).Handle(t.Context(), queries.Me{Actor: actor})
-			wantCode(t, err, "")
-			if got.ID != actor.ID {
-				t.Fatalf("got user %q, want the caller %q", got.ID, actor.ID)
-			}
-			if got.Role != actor.Role {
-				t.Errorf("role %q, want %q", got.Role, actor.Role)
-			}
-		})
+	at := time.Date(2026, 11, 24, 8, 0, 0, 123456000, time.UTC)
+	actor := domain.Actor{ID: "us-carol", Role: domain.RoleUser, SessionID: "s1", Username: "carol.user", CreatedAt: at, UpdatedAt: at.Add(time.Hour)}
+	got, err := queries.NewMeHandler().Handle(t.Context(), queries.Me{Actor: actor})
+	wantCode(t, err, "")
+	want := queries.UserView{ID: "us-carol", Username: "carol.user", Role: domain.RoleUser, IsActive: true, CreatedAt: at, UpdatedAt: at.Add(time.Hour)}
+	if got != want {
+		t.Errorf("Me = %+v, want %+v", got, want)
 	}
-}
-
-func TestMeMissing(t *testing.T) {
-	_, err := queries.NewMeHandler(newReader()).Handle(t.Context(), queries.Me{Actor: domain.Actor{ID: "gone", Role: domain.RoleUser}})
-	wantCode(t, err, domain.CodeNotFound)
 }
 
 // The user object never carries a password hash, and its JSON names are the API's.

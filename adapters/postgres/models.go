@@ -58,7 +58,7 @@ func (r *userRow) toDomain() *domain.User {
 	})
 }
 
-// sessionRow is a row of sessions; User is filled only by queries that join it.
+// sessionRow is a row of sessions.
 type sessionRow struct {
 	bun.BaseModel `bun:"table:sessions,alias:s"`
 
@@ -68,8 +68,6 @@ type sessionRow struct {
 	CreatedAt         time.Time `bun:"created_at"`
 	ExpiresAt         time.Time `bun:"expires_at"`
 	AbsoluteExpiresAt time.Time `bun:"absolute_expires_at"`
-
-	User *userRow `bun:"rel:belongs-to,join:user_id=id"`
 }
 
 func newSessionRow(s *domain.Session) *sessionRow {

@@ -32,7 +32,7 @@ func NewStore(db *bun.DB, outbox Outbox) *Store {
 func (s *Store) Users() commands.Users { return users{db: s.db} }
 
 // Sessions returns the sessions repository outside any transaction.
-func (s *Store) Sessions() commands.Sessions { return sessions{db: s.db} }
+func (s *Store) Sessions() commands.Sessions { return sessions{db: s.db, sql: s.db.DB} }
 
 // InTx runs fn in one transaction. fn's own error comes back as it is (it is already
 // a domain error or a mapped one); only a failure to begin or commit is mapped here.
@@ -60,4 +60,4 @@ type txRepositories struct {
 func (r txRepositories) Users() commands.Users {
 	return users{db: r.tx, tx: r.tx.Tx, outbox: r.outbox, lockRows: true}
 }
-func (r txRepositories) Sessions() commands.Sessions { return sessions{db: r.tx} }
+func (r txRepositories) Sessions() commands.Sessions { return sessions{db: r.tx, sql: r.tx.Tx} }

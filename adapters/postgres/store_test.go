@@ -120,3 +120,30 @@ func TestDeletingAUserDeletesItsSessions(t *testing.T) {
 	}
 	commandstest.AssertSessions(t, store, map[string]bool{"a1": false})
 }
+
+// The session lookup, which every authenticated request runs, is prepared once per
+// connection and reused, not parsed and planned each time.
+func TestSessionLookupIsPreparedOnce(t *testing.T) {
+	t.Parallel()
+	db, err := postgres.Open(t.Context(), postgres.Config{URL: pgtest.NewURL(t), MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one connection, so that the check below sees its statements
+	store := newStore(db)
+	alice := addUser(t, store, newUser(1, "alice", domain.RoleUser))
+	if err := store.Sessions().Add(t.Context(), commandstest.NewSession("a1", alice.ID(), 0)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := store.Sessions().GetWithUser(t.Context(), "a1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var prepared int
+	err = db.NewRaw(`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM sessions s JOIN users u%'`).Scan(t.Context(), &prepared)
+	if err != nil || prepared != 1 {
+		t.Errorf("%d prepared session lookups on the connection (%v), want 1", prepared, err)
+	}
+}
