@@ -73,12 +73,14 @@ func newUserResponse(u queries.UserView) userResponse {
 	}
 }
 
-// pageResponse is one page of the user list; users is [] rather than null when empty.
+// pageResponse is one page of the user list; users is [] rather than null when empty,
+// and next_cursor null on the last page.
 type pageResponse struct {
-	Users  []userResponse `json:"users"`
-	Total  int            `json:"total"`
-	Limit  int            `json:"limit"`
-	Offset int            `json:"offset"`
+	Users      []userResponse `json:"users"`
+	Total      int            `json:"total"`
+	Limit      int            `json:"limit"`
+	Offset     int            `json:"offset"`
+	NextCursor *string        `json:"next_cursor"`
 }
 
 func newPageResponse(p queries.UserPage) pageResponse {
@@ -86,7 +88,12 @@ func newPageResponse(p queries.UserPage) pageResponse {
 	for _, u := range p.Users {
 		users = append(users, newUserResponse(u))
 	}
-	return pageResponse{Users: users, Total: p.Total, Limit: p.Limit, Offset: p.Offset}
+	page := pageResponse{Users: users, Total: p.Total, Limit: p.Limit, Offset: p.Offset}
+	if p.Next != nil {
+		token := p.Next.Token()
+		page.NextCursor = &token
+	}
+	return page
 }
 
 // signupResponse names the new account.

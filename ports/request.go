@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -170,10 +171,32 @@ func parseListQuery(rawQuery string) (queries.ListUsers, error) {
 		SortField:  p.sortField("sorting_field", queries.SortByUpdatedAt),
 		Descending: p.descending("sorting_order", true),
 	}
+	if token, ok := p.get("cursor"); ok {
+		p.resume(&q, token)
+	}
 	if len(p.problems) > 0 {
 		return queries.ListUsers{}, invalidRequest("The query string has invalid parameters.", p.problems...)
 	}
 	return q, nil
+}
+
+// resume makes q the page after a cursor's position, in the cursor's sort order. The
+// cursor says where the page starts, so offset may not be given with it; and it
+// belongs to one sort order, which the sorting parameters may leave out but not
+// contradict.
+func (p *params) resume(q *queries.ListUsers, token string) {
+	c, ok := queries.ParseCursor(token)
+	switch {
+	case !ok:
+		p.fail("cursor", "must be a next_cursor of this list, unchanged")
+	case p.chose("offset"):
+		p.fail("cursor", "cannot be combined with offset")
+	case p.chose("sorting_field") && q.SortField != c.SortField,
+		p.chose("sorting_order") && q.Descending != c.Descending:
+		p.fail("cursor", "belongs to another sorting_field or sorting_order")
+	default:
+		q.SortField, q.Descending, q.After = c.SortField, c.Descending, &c.After
+	}
 }
 
 // params reads known query parameters, gathering every problem rather than stopping
@@ -194,6 +217,13 @@ func (p *params) get(name string) (string, bool) {
 	}
 	p.fail(name, "must be given at most once")
 	return "", false
+}
+
+// chose reports whether the client gave parameter name a value of its own: it is
+// there, and no problem was found with it.
+func (p *params) chose(name string) bool {
+	return len(p.values[name]) > 0 &&
+		!slices.ContainsFunc(p.problems, func(f domain.FieldError) bool { return f.Field == name })
 }
 
 func (p *params) fail(name, message string) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/example/accounts/domain"
+	"github.com/example/accounts/queries"
 )
 
 // TestDecodeJSON pins down the decoder's strictness one property at a time, each of
@@ -119,6 +120,39 @@ func FuzzDecode(f *testing.F) {
 		}
 		if e, ok := domain.AsError(err); !ok || e.Code != domain.CodeInvalidRequest {
 			t.Fatalf("decoding %q: %v, want invalid_request", data, err)
+		}
+	})
+}
+
+// FuzzParseListQuery checks that no query string makes parseListQuery panic or fail
+// with anything but invalid_request, and that whatever it accepts is in range, with
+// no offset on a page after a cursor.
+func FuzzParseListQuery(f *testing.F) {
+	cursor := queries.Cursor{SortField: queries.SortByRole, Descending: true,
+		After: queries.Position{Role: domain.RoleAdmin, ID: targetID}}.Token()
+	for _, seed := range []string{
+		"", "limit=5&offset=10", "sorting_field=username&sorting_order=asc", "limit=1;offset=2", "offset=%zz",
+		"cursor=" + cursor, "cursor=" + cursor + "&offset=0", "cursor=" + cursor + "&sorting_field=role&sorting_order=desc&limit=100",
+		"cursor=" + cursor + "&sorting_order=asc", "cursor=" + cursor[:20], "cursor=&cursor=",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := parseListQuery(raw)
+		if err != nil {
+			if e, ok := domain.AsError(err); !ok || e.Code != domain.CodeInvalidRequest {
+				t.Fatalf("parsing %q: %v, want invalid_request", raw, err)
+			}
+			return
+		}
+		if q.Limit < 1 || q.Limit > queries.MaxLimit || q.Offset < 0 || q.Offset > queries.MaxOffset {
+			t.Fatalf("accepted %q as limit %d, offset %d", raw, q.Limit, q.Offset)
+		}
+		if _, ok := queries.ParseSortField(string(q.SortField)); !ok {
+			t.Fatalf("accepted %q sorted by %q", raw, q.SortField)
+		}
+		if q.After != nil && q.Offset != 0 {
+			t.Fatalf("accepted %q with both a cursor and offset %d", raw, q.Offset)
 		}
 	})
 }

@@ -1,9 +1,12 @@
 package ports
 
 import (
+	"encoding/base64"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
@@ -89,15 +92,29 @@ func TestListUsers(t *testing.T) {
 	h := newHarness(t)
 	h.listUsers.res = queries.UserPage{Users: []queries.UserView{aUser}, Total: 41, Limit: 1, Offset: 40}
 	w := h.do(http.MethodGet, "/api/v1/users?limit=1&offset=40", "", withCookie(sessionToken))
-	wantBody(t, w, http.StatusOK, `{"users":[`+aUserJSON+`],"total":41,"limit":1,"offset":40}`)
+	wantBody(t, w, http.StatusOK, `{"users":[`+aUserJSON+`],"total":41,"limit":1,"offset":40,"next_cursor":null}`)
 }
 
 func TestListUsersEmptyPageHasAnArray(t *testing.T) {
 	h := newHarness(t)
 	h.listUsers.res = queries.UserPage{Total: 3, Limit: 20, Offset: 100}
 	w := h.do(http.MethodGet, "/api/v1/users?offset=100", "", withCookie(sessionToken))
-	wantBody(t, w, http.StatusOK, `{"users":[],"total":3,"limit":20,"offset":100}`)
+	wantBody(t, w, http.StatusOK, `{"users":[],"total":3,"limit":20,"offset":100,"next_cursor":null}`)
 }
+
+func TestListUsersNextCursor(t *testing.T) {
+	h := newHarness(t)
+	next := queries.Cursor{SortField: queries.SortByRole, After: queries.Position{Role: domain.RoleUser, ID: targetID}}
+	h.listUsers.res = queries.UserPage{Users: []queries.UserView{aUser}, Total: 41, Limit: 1, Next: &next}
+	w := h.do(http.MethodGet, "/api/v1/users?limit=1&sorting_field=role&sorting_order=asc", "", withCookie(sessionToken))
+	wantBody(t, w, http.StatusOK, `{"users":[`+aUserJSON+`],"total":41,"limit":1,"offset":0,"next_cursor":"`+next.Token()+`"}`)
+}
+
+// Cursors of the list, as a page hands them out.
+var (
+	afterUsername = queries.Cursor{SortField: queries.SortByUsername, After: queries.Position{Username: "bob.smith"}}
+	afterUpdated  = queries.Cursor{SortField: queries.SortByUpdatedAt, Descending: true, After: queries.Position{Time: created.Truncate(time.Microsecond), ID: targetID}}
+)
 
 func TestListUsersQuery(t *testing.T) {
 	defaults := queries.ListUsers{Actor: theActor, Limit: 20, Offset: 0, SortField: queries.SortByUpdatedAt, Descending: true}
@@ -122,6 +139,14 @@ func TestListUsersQuery(t *testing.T) {
 		"limit=5&offset=10&sorting_field=username&sorting_order=asc": {
 			Actor: theActor, Limit: 5, Offset: 10, SortField: queries.SortByUsername,
 		},
+		// A cursor brings its own sort order, which the query may repeat.
+		"cursor=" + afterUsername.Token(): {
+			Actor: theActor, Limit: 20, SortField: queries.SortByUsername, After: &afterUsername.After,
+		},
+		"cursor=" + afterUsername.Token() + "&sorting_field=username&sorting_order=asc&limit=3": {
+			Actor: theActor, Limit: 3, SortField: queries.SortByUsername, After: &afterUsername.After,
+		},
+		"sorting_order=desc&cursor=" + afterUpdated.Token(): with(func(q *queries.ListUsers) { q.After = &afterUpdated.After }),
 	} {
 		t.Run(query, func(t *testing.T) {
 			h := newHarness(t)
@@ -129,11 +154,20 @@ func TestListUsersQuery(t *testing.T) {
 			if w.Code != http.StatusOK {
 				t.Fatalf("status = %d; body %s", w.Code, w.Body)
 			}
-			if h.listUsers.msg != want {
-				t.Errorf("sent %+v, want %+v", h.listUsers.msg, want)
+			if got := h.listUsers.msg; !reflect.DeepEqual(got, want) {
+				t.Errorf("sent %+v after %+v, want %+v after %+v", got, position(got), want, position(want))
 			}
 		})
 	}
+}
+
+// position is where q starts, for messages: nil, or the position itself rather than
+// its address.
+func position(q queries.ListUsers) any {
+	if q.After == nil {
+		return nil
+	}
+	return *q.After
 }
 
 func TestListUsersBadQuery(t *testing.T) {
@@ -162,6 +196,23 @@ func TestListUsersBadQuery(t *testing.T) {
 		"limit=0&offset=x&sorting_field=x&sorting_order=x": {"limit", "offset", "sorting_field", "sorting_order"},
 		"limit=1;offset=2": nil, // url.ParseQuery refuses a raw ';'
 		"limit=%zz":        nil,
+
+		"cursor=":              {"cursor"},
+		"cursor=garbage":       {"cursor"},
+		"cursor=" + junkCursor: {"cursor"},
+		"cursor=" + afterUsername.Token() + "%3D":                              {"cursor"},
+		"cursor=" + afterUsername.Token()[1:]:                                  {"cursor"},
+		"cursor=" + afterUsername.Token() + "&cursor=" + afterUsername.Token(): {"cursor"},
+		// A cursor says where the page starts, and in which sort order.
+		"offset=0&cursor=" + afterUsername.Token():                 {"cursor"},
+		"offset=20&cursor=" + afterUsername.Token():                {"cursor"},
+		"sorting_field=role&cursor=" + afterUsername.Token():       {"cursor"},
+		"sorting_order=desc&cursor=" + afterUsername.Token():       {"cursor"},
+		"sorting_field=updated_at&cursor=" + afterUsername.Token(): {"cursor"},
+		// A parameter that is wrong on its own is named alone, not blamed on the cursor.
+		"sorting_field=bogus&cursor=" + afterUsername.Token(): {"sorting_field"},
+		"offset=x&cursor=" + afterUsername.Token():            {"offset"},
+		"limit=0&cursor=garbage":                              {"limit", "cursor"},
 	} {
 		t.Run(query, func(t *testing.T) {
 			h := newHarness(t)
@@ -171,3 +222,6 @@ func TestListUsersBadQuery(t *testing.T) {
 		})
 	}
 }
+
+// junkCursor is valid base64url of something that is not a cursor.
+var junkCursor = base64.RawURLEncoding.EncodeToString([]byte(`{"v":1,"sort":"username","order":"asc","key":{"$ne":null}}`))

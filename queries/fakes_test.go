@@ -13,7 +13,8 @@ import (
 
 var t0 = time.Date(2026, 11, 24, 8, 0, 0, 123456000, time.UTC)
 
-// fakeReader serves users from a slice, in the order given, and records every call.
+// fakeReader serves users from a slice, in the order given whatever the sort asked
+// for, and records every call.
 type fakeReader struct {
 	mu      sync.Mutex
 	views   []queries.UserView
@@ -49,8 +50,22 @@ func (f *fakeReader) Users(_ context.Context, q queries.ListUsers) ([]queries.Us
 		return nil, 0, nil
 	}
 	start := min(q.Offset, len(f.views))
+	if q.After != nil {
+		start = f.after(*q.After)
+	}
 	end := min(start+q.Limit, len(f.views))
 	return append([]queries.UserView(nil), f.views[start:end]...), len(f.views), nil
+}
+
+// after is the index of the view that follows the one p names, by id, or by
+// username for a position without one.
+func (f *fakeReader) after(p queries.Position) int {
+	for i, v := range f.views {
+		if p.ID != "" && v.ID == p.ID || p.ID == "" && v.Username == p.Username {
+			return i + 1
+		}
+	}
+	return len(f.views)
 }
 
 func view(id, username string, role domain.Role) queries.UserView {

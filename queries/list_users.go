@@ -2,6 +2,10 @@ package queries
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
 
 	"github.com/example/accounts/domain"
 )
@@ -35,25 +39,32 @@ const (
 	MaxOffset    = 2147483647
 )
 
-// ListUsers is an admin reading a page of users. The port has checked the ranges.
+// ListUsers is an admin reading a page of users. The port has checked the ranges. A
+// page starts Offset users into the list or, with After, right after a position in it
+// (never both): a position costs the same however deep it is, an offset costs more
+// the further it skips.
 type ListUsers struct {
 	Actor      domain.Actor `json:"actor"`
 	Limit      int          `json:"limit"`
 	Offset     int          `json:"offset"`
 	SortField  SortField    `json:"sort_field"`
 	Descending bool         `json:"descending"`
+	After      *Position    `json:"after,omitempty"`
 }
 
-// UserPage is one page of users and the count of all users.
+// UserPage is one page of users and the count of all users. Next is where the
+// following page starts, nil on the last page.
 type UserPage struct {
 	Users  []UserView `json:"users"`
 	Total  int        `json:"total"`
 	Limit  int        `json:"limit"`
 	Offset int        `json:"offset"`
+	Next   *Cursor    `json:"next,omitempty"`
 }
 
-// UserLister reads a sorted page of users, ties broken by id in the same direction,
-// and the total count.
+// UserLister reads a sorted page of q.Limit users, from q.Offset or after q.After,
+// and the count of all users. Ties are broken by id in the same direction, except
+// for username, which is unique.
 type UserLister interface {
 	Users(ctx context.Context, q ListUsers) ([]UserView, int, error)
 }
@@ -71,12 +82,194 @@ func (h ListUsersHandler) Handle(ctx context.Context, q ListUsers) (UserPage, er
 	if err := q.Actor.MayReadUsers(); err != nil {
 		return UserPage{}, err
 	}
-	users, total, err := h.users.Users(ctx, q)
+	// One user beyond the page tells whether another page follows, which counting
+	// the rest of the list would tell at a far higher price.
+	lookahead := q
+	lookahead.Limit++
+	users, total, err := h.users.Users(ctx, lookahead)
 	if err != nil {
 		return UserPage{}, err
 	}
-	if users == nil {
-		users = []UserView{}
+	page := UserPage{Users: users, Total: total, Limit: q.Limit, Offset: q.Offset}
+	if len(users) > q.Limit {
+		page.Users = users[:q.Limit]
+		last := page.Users[q.Limit-1]
+		page.Next = &Cursor{SortField: q.SortField, Descending: q.Descending, After: positionOf(last, q.SortField)}
 	}
-	return UserPage{Users: users, Total: total, Limit: q.Limit, Offset: q.Offset}, nil
+	if page.Users == nil {
+		page.Users = []UserView{}
+	}
+	return page, nil
+}
+
+// Position is a place in a sorted list of users: right after the user whose value of
+// the sort column is the key and whose id is ID. Only the key of the list's sort
+// column is set, Time standing for created_at and updated_at alike; ID is empty when
+// the list is sorted by username, which is unique and needs no tie-break.
+type Position struct {
+	Username string      `json:"username,omitempty"`
+	Role     domain.Role `json:"role,omitempty"`
+	IsActive bool        `json:"is_active,omitempty"`
+	Time     time.Time   `json:"time,omitzero"`
+	ID       string      `json:"id,omitempty"`
+}
+
+// positionOf is the position right after u in the list sorted by field.
+func positionOf(u UserView, field SortField) Position {
+	switch field {
+	case SortByUsername:
+		return Position{Username: u.Username}
+	case SortByRole:
+		return Position{Role: u.Role, ID: u.ID}
+	case SortByIsActive:
+		return Position{IsActive: u.IsActive, ID: u.ID}
+	case SortByCreatedAt:
+		return Position{Time: u.CreatedAt, ID: u.ID}
+	}
+	return Position{Time: u.UpdatedAt, ID: u.ID}
+}
+
+// Key is the position's value of the sort column field.
+func (p Position) Key(field SortField) any {
+	switch field {
+	case SortByUsername:
+		return p.Username
+	case SortByRole:
+		return p.Role
+	case SortByIsActive:
+		return p.IsActive
+	}
+	return p.Time
+}
+
+// Cursor is a position in one sort order of the list: what a client keeps between
+// pages, as a token (see Token).
+type Cursor struct {
+	SortField  SortField `json:"sort_field"`
+	Descending bool      `json:"descending"`
+	After      Position  `json:"after"`
+}
+
+// cursorVersion is the token format below. A new format takes a new number, so that
+// a token of the old one is refused, or read as what it is, rather than misread.
+const cursorVersion = 1
+
+// cursorTimeLayout is the API's timestamp form: RFC 3339 in UTC with exactly six
+// fractional digits, the precision the database keeps, so a key loses nothing.
+const cursorTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// cursorToken is a cursor as its token holds it.
+type cursorToken struct {
+	Version int       `json:"v"`
+	Sort    SortField `json:"sort"`
+	Order   string    `json:"order"`
+	Key     any       `json:"key"`
+	ID      string    `json:"id,omitempty"`
+}
+
+// Token is the cursor as clients see it, an opaque string: the unpadded base64url
+// (RFC 4648, section 5) of a JSON object, written in exactly this form,
+//
+//	{"v":1,"sort":"updated_at","order":"desc","key":"2026-11-24T08:00:00.123456Z","id":"0190b3a2-0000-7000-8000-000000000001"}
+//
+// sort and order are the list's sorting_field and sorting_order; key is the value of
+// the sort column of the last user of the page (a string for username and role, a
+// boolean for is_active, a timestamp in the API's form for created_at and
+// updated_at); id is that user's id, in lowercase, left out when sorting by username.
+func (c Cursor) Token() string {
+	t := cursorToken{Version: cursorVersion, Sort: c.SortField, Order: "asc", Key: c.After.Key(c.SortField), ID: c.After.ID}
+	if c.Descending {
+		t.Order = "desc"
+	}
+	if at, ok := t.Key.(time.Time); ok {
+		t.Key = at.UTC().Format(cursorTimeLayout)
+	}
+	// Strings, a number and a boolean always encode.
+	data, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+// ParseCursor reads a token that Token wrote, and nothing else: a token is accepted
+// only if Token writes exactly it for what it decodes to, so any other spelling
+// (padding, spacing, member order or letter case, unknown or repeated members, "ASC",
+// another timestamp form) is refused rather than guessed at. Its key must fit its sort
+// column and its id be a UUID, so that no token can make the database fail. A token
+// that passes is a place in the list even if no page ever ended there.
+func ParseCursor(token string) (Cursor, bool) {
+	data, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return Cursor{}, false
+	}
+	var t struct {
+		Version int             `json:"v"`
+		Sort    string          `json:"sort"`
+		Order   string          `json:"order"`
+		Key     json.RawMessage `json:"key"`
+		ID      string          `json:"id"`
+	}
+	if json.Unmarshal(data, &t) != nil || t.Version != cursorVersion {
+		return Cursor{}, false
+	}
+	field, ok := ParseSortField(t.Sort)
+	if !ok {
+		return Cursor{}, false
+	}
+	c := Cursor{SortField: field, Descending: t.Order == "desc"}
+	if !c.After.setKey(field, t.Key) {
+		return Cursor{}, false
+	}
+	if field != SortByUsername {
+		if !isUUID(t.ID) {
+			return Cursor{}, false
+		}
+		c.After.ID = t.ID
+	}
+	return c, c.Token() == token
+}
+
+// setKey reads a token's key for the sort column field into p.
+func (p *Position) setKey(field SortField, key json.RawMessage) bool {
+	switch field {
+	case SortByUsername:
+		// PostgreSQL text cannot hold a NUL, so no username has one.
+		return json.Unmarshal(key, &p.Username) == nil && !strings.ContainsRune(p.Username, 0)
+	case SortByRole:
+		var role string
+		if json.Unmarshal(key, &role) != nil {
+			return false
+		}
+		var ok bool
+		p.Role, ok = domain.ParseRole(role)
+		return ok
+	case SortByIsActive:
+		return json.Unmarshal(key, &p.IsActive) == nil
+	}
+	var at string
+	if json.Unmarshal(key, &at) != nil {
+		return false
+	}
+	var err error
+	p.Time, err = time.Parse(cursorTimeLayout, at)
+	// The layout takes year 0, which PostgreSQL has no timestamp for.
+	return err == nil && p.Time.Year() >= 1
+}
+
+// isUUID reports whether s is a UUID as ids are stored: 36 characters, lowercase.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }

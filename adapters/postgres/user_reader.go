@@ -43,45 +43,120 @@ var sortColumns = map[queries.SortField]string{
 	queries.SortByUpdatedAt: "updated_at",
 }
 
-// Users reads one page of users and the count of all of them. Ties are broken by id
-// in the same direction, so that pages never overlap or skip a user. The count comes
-// with the page (count(*) over ()) in one query; a page past the end has no rows to
-// carry it, and only then is it counted separately.
+// totalSQL reads the count of all users that the triggers on users keep (see
+// migrations): a sum over a fixed number of slots, whatever the size of the table.
+const totalSQL = "SELECT sum(n)::bigint FROM user_count"
+
+// Users reads one page of users and the count of all of them. Every page is read off
+// the index of its sort order: the first page and a page after a position as one
+// range of it, from its start or from the position; a page at an offset by paging
+// the ids on the index first and reading only the rows of the page (a deferred join),
+// so that what it skips costs index entries rather than rows. The count comes with
+// the page, in one query; a page past the end has no rows to carry it, and only then
+// is it read separately.
 func (r *UserReader) Users(ctx context.Context, q queries.ListUsers) ([]queries.UserView, int, error) {
-	column, ok := sortColumns[q.SortField]
-	if !ok {
-		return nil, 0, fmt.Errorf("postgres: list users: unknown sort field %q", q.SortField)
+	order, err := newSortOrder(q)
+	if err != nil {
+		return nil, 0, err
 	}
-	direction := bun.Safe("ASC")
-	if q.Descending {
-		direction = bun.Safe("DESC")
-	}
+	limit, offset := int64(q.Limit), int64(q.Offset)
 
 	var rows []userViewRow
-	err := r.db.NewSelect().
+	query := r.db.NewSelect().
 		Model(&rows).
 		ColumnExpr("?TableColumns").
-		ColumnExpr("count(*) OVER () AS total").
-		OrderExpr("? ?, id ?", bun.Ident(column), direction, direction).
-		Limit(int64(q.Limit)).
-		Offset(int64(q.Offset)).
-		Scan(ctx)
-	if err != nil {
+		ColumnExpr("(" + totalSQL + ") AS total")
+	switch {
+	case q.After != nil:
+		query = query.Apply(order.after("u", *q.After), order.by("u")).Limit(limit)
+	case offset > 0:
+		ids := r.db.NewSelect().Table("users").Column("id", order.column).
+			Apply(order.by("users")).Limit(limit).Offset(offset)
+		query = query.Join("JOIN (?) AS page ON page.id = u.id", ids).Apply(order.by("page"))
+	default:
+		query = query.Apply(order.by("u")).Limit(limit)
+	}
+	if err := query.Scan(ctx); err != nil {
 		return nil, 0, mapError("list users", err)
 	}
 
 	if len(rows) == 0 {
-		total, err := r.db.NewSelect().Model((*userViewRow)(nil)).Count(ctx)
-		if err != nil {
+		var total int
+		if err := r.db.NewRaw(totalSQL).Scan(ctx, &total); err != nil {
 			return nil, 0, mapError("count users", err)
 		}
-		return []queries.UserView{}, int(total), nil
+		return []queries.UserView{}, total, nil
 	}
 	page := make([]queries.UserView, len(rows))
 	for i := range rows {
 		page[i] = rows[i].toView()
 	}
 	return page, rows[0].Total, nil
+}
+
+// sortOrder is one order of the user list as SQL: by its column and then by id, all
+// in one direction, so that one index, read forwards or backwards, serves the order,
+// the condition of a position and the paging of ids. Username is unique: an id after
+// it would never decide anything, and would keep the order off the username's index,
+// which has no id.
+type sortOrder struct {
+	field      queries.SortField
+	column     string
+	byID       bool
+	descending bool
+}
+
+func newSortOrder(q queries.ListUsers) (sortOrder, error) {
+	column, ok := sortColumns[q.SortField]
+	if !ok {
+		return sortOrder{}, fmt.Errorf("postgres: list users: unknown sort field %q", q.SortField)
+	}
+	return sortOrder{
+		field:      q.SortField,
+		column:     column,
+		byID:       q.SortField != queries.SortByUsername,
+		descending: q.Descending,
+	}, nil
+}
+
+// columns are the order's columns of table.
+func (o sortOrder) columns(table string) []bun.Ident {
+	columns := []bun.Ident{bun.Ident(table + "." + o.column)}
+	if o.byID {
+		columns = append(columns, bun.Ident(table+".id"))
+	}
+	return columns
+}
+
+// by sorts a query by the order's columns of table.
+func (o sortOrder) by(table string) func(*bun.SelectQuery) *bun.SelectQuery {
+	direction := bun.Safe("ASC")
+	if o.descending {
+		direction = bun.Safe("DESC")
+	}
+	return func(query *bun.SelectQuery) *bun.SelectQuery {
+		for _, column := range o.columns(table) {
+			query = query.OrderExpr("? ?", column, direction)
+		}
+		return query
+	}
+}
+
+// after keeps the rows of table that come after p in the order. It compares the
+// columns as one row value, (updated_at, id) > (…, …), which the index reads as a
+// single range beginning at p.
+func (o sortOrder) after(table string, p queries.Position) func(*bun.SelectQuery) *bun.SelectQuery {
+	comparison := bun.Safe(">")
+	if o.descending {
+		comparison = bun.Safe("<")
+	}
+	key := []any{p.Key(o.field)}
+	if o.byID {
+		key = append(key, p.ID)
+	}
+	return func(query *bun.SelectQuery) *bun.SelectQuery {
+		return query.Where("? ? ?", bun.Tuple(o.columns(table)), comparison, bun.Tuple(key))
+	}
 }
 
 // userViewRow is a user as the read side selects it: queries never need the
@@ -96,7 +171,7 @@ type userViewRow struct {
 	CreatedAt time.Time   `bun:"created_at"`
 	UpdatedAt time.Time   `bun:"updated_at"`
 
-	// Total is the list query's count(*) over (): every user, whatever the page.
+	// Total is the list query's count of every user, whatever the page.
 	Total int `bun:"total,scanonly"`
 }
 
