@@ -10,21 +10,18 @@ import (
 // port maps each code to one status, and clients may switch on it.
 type Code string
 
-// The codes of the contract, grouped by the status they answer with.
+// The codes a use case can fail with, grouped by the status the HTTP port answers
+// them with. The port adds the few only it can meet (a body that does not parse, a
+// method a route does not take…), which no use case ever sees.
 const (
-	CodeInvalidRequest         Code = "invalid_request"          // 400
 	CodeValidationFailed       Code = "validation_failed"        // 400
 	CodeUnauthenticated        Code = "unauthenticated"          // 401
 	CodeInvalidCredentials     Code = "invalid_credentials"      // 401
 	CodeAccountInactive        Code = "account_inactive"         // 401
 	CodeForbidden              Code = "forbidden"                // 403
-	CodeAlreadyAuthenticated   Code = "already_authenticated"    // 403
 	CodeInvalidCurrentPassword Code = "invalid_current_password" // 403
 	CodeNotFound               Code = "not_found"                // 404
-	CodeMethodNotAllowed       Code = "method_not_allowed"       // 405
 	CodeUsernameTaken          Code = "username_taken"           // 409
-	CodePayloadTooLarge        Code = "payload_too_large"        // 413
-	CodeUnsupportedMediaType   Code = "unsupported_media_type"   // 415
 	CodeRateLimited            Code = "rate_limited"             // 429
 	CodeInternal               Code = "internal"                 // 500
 	CodeUnavailable            Code = "unavailable"              // 503

@@ -154,5 +154,5 @@ func TestChangeOwnPassword(t *testing.T) {
 func TestChangeOwnPasswordMissingMember(t *testing.T) {
 	h := newHarness(t)
 	w := h.do(http.MethodPut, "/api/v1/account/password", `{"current_password":"old-secret"}`, withCookie(sessionToken))
-	wantProblem(t, w, http.StatusBadRequest, domain.CodeInvalidRequest, "new_password")
+	wantProblem(t, w, http.StatusBadRequest, codeInvalidRequest, "new_password")
 }

@@ -92,25 +92,25 @@ func shapeCases(e apiEndpoint) []shapeCase {
 	first := e.fields[0]
 	capitalized := strings.ToUpper(first[:1]) + first[1:]
 	bad := func(name, body string, fields ...string) shapeCase {
-		return shapeCase{name: name, body: body, status: http.StatusBadRequest, code: domain.CodeInvalidRequest, fields: fields}
+		return shapeCase{name: name, body: body, status: http.StatusBadRequest, code: codeInvalidRequest, fields: fields}
 	}
 	return []shapeCase{
 		{name: "body one byte over the limit", body: oneByteTooLarge(first),
-			status: http.StatusRequestEntityTooLarge, code: domain.CodePayloadTooLarge},
+			status: http.StatusRequestEntityTooLarge, code: codePayloadTooLarge},
 		{name: "too large and not JSON: size first", body: strings.Repeat("a", testMaxBody+1), opts: []option{withHeader("Content-Type", "text/plain")},
-			status: http.StatusRequestEntityTooLarge, code: domain.CodePayloadTooLarge},
+			status: http.StatusRequestEntityTooLarge, code: codePayloadTooLarge},
 		{name: "Content-Length over the limit", body: e.body, opts: []option{claimLength(testMaxBody + 1)},
-			status: http.StatusRequestEntityTooLarge, code: domain.CodePayloadTooLarge},
+			status: http.StatusRequestEntityTooLarge, code: codePayloadTooLarge},
 		{name: "text/plain", body: e.body, opts: []option{withHeader("Content-Type", "text/plain")},
-			status: http.StatusUnsupportedMediaType, code: domain.CodeUnsupportedMediaType},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		{name: "no content type", body: e.body, opts: []option{withoutHeader("Content-Type")},
-			status: http.StatusUnsupportedMediaType, code: domain.CodeUnsupportedMediaType},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		{name: "a JSON-like media type", body: e.body, opts: []option{withHeader("Content-Type", "application/problem+json")},
-			status: http.StatusUnsupportedMediaType, code: domain.CodeUnsupportedMediaType},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		{name: "malformed content type", body: e.body, opts: []option{withHeader("Content-Type", "application/json; charset")},
-			status: http.StatusUnsupportedMediaType, code: domain.CodeUnsupportedMediaType},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		{name: "JSON in another charset", body: e.body, opts: []option{withHeader("Content-Type", "application/json; charset=latin1")},
-			status: http.StatusUnsupportedMediaType, code: domain.CodeUnsupportedMediaType},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		bad("empty body", ""),
 		bad("whitespace", " \n"),
 		bad("null", "null"),
@@ -199,13 +199,13 @@ func TestMalformedIDIsRefusedBeforeAuthentication(t *testing.T) {
 		code   domain.Code
 		fields []string
 	}{
-		{"not-a-uuid", http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
-		{strings.ReplaceAll(targetID, "-", ""), http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
-		{"{" + targetID + "}", http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
-		{"urn:uuid:" + targetID, http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
-		{targetID[:35], http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
-		{targetID + "0", http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
-		{strings.Replace(targetID, "0", "g", 1), http.StatusBadRequest, domain.CodeInvalidRequest, []string{"id"}},
+		{"not-a-uuid", http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
+		{strings.ReplaceAll(targetID, "-", ""), http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
+		{"{" + targetID + "}", http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
+		{"urn:uuid:" + targetID, http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
+		{targetID[:35], http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
+		{targetID + "0", http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
+		{strings.Replace(targetID, "0", "g", 1), http.StatusBadRequest, codeInvalidRequest, []string{"id"}},
 		// An escaped slash neither ends the segment nor belongs to an id: the path
 		// names nothing.
 		{targetID + "%2Fpassword", http.StatusNotFound, domain.CodeNotFound, nil},
@@ -298,7 +298,7 @@ func TestSessionIsRefusedOnSignupAndLogin(t *testing.T) {
 		t.Run(e.String()+"/valid session", func(t *testing.T) {
 			h := newHarness(t)
 			w := h.do(e.method, e.path, e.body, withCookie(sessionToken))
-			wantProblem(t, w, http.StatusForbidden, domain.CodeAlreadyAuthenticated)
+			wantProblem(t, w, http.StatusForbidden, codeAlreadyAuthenticated)
 			if e.calls(h) != 0 || len(setCookies(w)) != 0 {
 				t.Errorf("use case calls %d, cookies %q; want none", e.calls(h), setCookies(w))
 			}
@@ -307,7 +307,7 @@ func TestSessionIsRefusedOnSignupAndLogin(t *testing.T) {
 			h := newHarness(t)
 			h.authenticate.res.RefreshedToken = refreshedToken
 			w := h.do(e.method, e.path, e.body, withCookie(sessionToken))
-			wantProblem(t, w, http.StatusForbidden, domain.CodeAlreadyAuthenticated)
+			wantProblem(t, w, http.StatusForbidden, codeAlreadyAuthenticated)
 			if got := setCookies(w); len(got) != 1 || !strings.HasPrefix(got[0], "auth_token="+refreshedToken+";") {
 				t.Errorf("Set-Cookie = %q, want the refreshed session", got)
 			}

@@ -10,22 +10,34 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-// statuses is the one place a domain code becomes an HTTP status (the OpenAPI document's "Errors").
-// The set of codes is closed; a code missing here is a programming error and answers 500.
+// The codes only the HTTP port meets: a request that cannot become a command or a
+// query fails with one of them before any use case runs. With the domain's codes
+// they make the closed set clients see.
+const (
+	codeInvalidRequest       domain.Code = "invalid_request"        // 400
+	codeAlreadyAuthenticated domain.Code = "already_authenticated"  // 403
+	codeMethodNotAllowed     domain.Code = "method_not_allowed"     // 405
+	codePayloadTooLarge      domain.Code = "payload_too_large"      // 413
+	codeUnsupportedMediaType domain.Code = "unsupported_media_type" // 415
+)
+
+// statuses is the one place a code becomes an HTTP status (the OpenAPI document's
+// "Errors"). The set of codes is closed; a code missing here is a programming error
+// and answers 500.
 var statuses = map[domain.Code]int{
-	domain.CodeInvalidRequest:         http.StatusBadRequest,
+	codeInvalidRequest:                http.StatusBadRequest,
 	domain.CodeValidationFailed:       http.StatusBadRequest,
 	domain.CodeUnauthenticated:        http.StatusUnauthorized,
 	domain.CodeInvalidCredentials:     http.StatusUnauthorized,
 	domain.CodeAccountInactive:        http.StatusUnauthorized,
 	domain.CodeForbidden:              http.StatusForbidden,
-	domain.CodeAlreadyAuthenticated:   http.StatusForbidden,
+	codeAlreadyAuthenticated:          http.StatusForbidden,
 	domain.CodeInvalidCurrentPassword: http.StatusForbidden,
 	domain.CodeNotFound:               http.StatusNotFound,
-	domain.CodeMethodNotAllowed:       http.StatusMethodNotAllowed,
+	codeMethodNotAllowed:              http.StatusMethodNotAllowed,
 	domain.CodeUsernameTaken:          http.StatusConflict,
-	domain.CodePayloadTooLarge:        http.StatusRequestEntityTooLarge,
-	domain.CodeUnsupportedMediaType:   http.StatusUnsupportedMediaType,
+	codePayloadTooLarge:               http.StatusRequestEntityTooLarge,
+	codeUnsupportedMediaType:          http.StatusUnsupportedMediaType,
 	domain.CodeRateLimited:            http.StatusTooManyRequests,
 	domain.CodeInternal:               http.StatusInternalServerError,
 	domain.CodeUnavailable:            http.StatusServiceUnavailable,
@@ -106,5 +118,5 @@ func retryAfter(d time.Duration) string {
 // invalidRequest is the 400 for a request that does not parse into what the endpoint
 // takes; fields name the members at fault, when there are any.
 func invalidRequest(detail string, fields ...domain.FieldError) *domain.Error {
-	return &domain.Error{Code: domain.CodeInvalidRequest, Detail: detail, Fields: fields}
+	return &domain.Error{Code: codeInvalidRequest, Detail: detail, Fields: fields}
 }

@@ -22,8 +22,8 @@ import (
 )
 
 var (
-	errTooLarge       = domain.NewError(domain.CodePayloadTooLarge, "The request body is too large.")
-	errNotJSON        = domain.NewError(domain.CodeUnsupportedMediaType, "The request body must be application/json.")
+	errTooLarge       = domain.NewError(codePayloadTooLarge, "The request body is too large.")
+	errNotJSON        = domain.NewError(codeUnsupportedMediaType, "The request body must be application/json.")
 	errUnreadableBody = invalidRequest("The request body could not be read.")
 )
 

@@ -48,7 +48,7 @@ func TestDecodeJSON(t *testing.T) {
 				return
 			}
 			e, ok := domain.AsError(err)
-			if !ok || e.Code != domain.CodeInvalidRequest {
+			if !ok || e.Code != codeInvalidRequest {
 				t.Fatalf("err = %v, want invalid_request", err)
 			}
 			var got []string
@@ -118,7 +118,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if e, ok := domain.AsError(err); !ok || e.Code != domain.CodeInvalidRequest {
+		if e, ok := domain.AsError(err); !ok || e.Code != codeInvalidRequest {
 			t.Fatalf("decoding %q: %v, want invalid_request", data, err)
 		}
 	})
@@ -140,7 +140,7 @@ func FuzzParseListQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := parseListQuery(raw)
 		if err != nil {
-			if e, ok := domain.AsError(err); !ok || e.Code != domain.CodeInvalidRequest {
+			if e, ok := domain.AsError(err); !ok || e.Code != codeInvalidRequest {
 				t.Fatalf("parsing %q: %v, want invalid_request", raw, err)
 			}
 			return

@@ -207,7 +207,7 @@ func (m *methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, ok := m.handlers[r.Method]
 	if !ok {
 		w.Header().Set("Allow", m.allow)
-		writeError(w, r, domain.NewError(domain.CodeMethodNotAllowed, "This resource does not support the "+r.Method+" method."))
+		writeError(w, r, domain.NewError(codeMethodNotAllowed, "This resource does not support the "+r.Method+" method."))
 		return
 	}
 	h.ServeHTTP(w, r)

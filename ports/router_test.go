@@ -113,7 +113,7 @@ func TestMethodNotAllowed(t *testing.T) {
 							t.Fatalf("status = %d, want 405", w.Code)
 						}
 					} else {
-						wantProblem(t, w, http.StatusMethodNotAllowed, domain.CodeMethodNotAllowed)
+						wantProblem(t, w, http.StatusMethodNotAllowed, codeMethodNotAllowed)
 					}
 					if got, want := w.Header().Get("Allow"), strings.Join(ok, ", "); got != want {
 						t.Errorf("Allow = %q, want %q", got, want)

@@ -11,7 +11,7 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-var errAlreadyAuthenticated = domain.NewError(domain.CodeAlreadyAuthenticated, "You are already logged in.")
+var errAlreadyAuthenticated = domain.NewError(codeAlreadyAuthenticated, "You are already logged in.")
 
 // sessionCookie is the contract's session cookie, holding value. It has no Max-Age or
 // Expires, so it lives as long as the browser session; the session row decides how

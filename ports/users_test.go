@@ -37,7 +37,7 @@ func TestCreateUserRoleIsAShapeCheck(t *testing.T) {
 			h := newHarness(t)
 			// No cookie: the role is refused before authentication.
 			w := h.do(http.MethodPost, "/api/v1/users", `{"username":"carol","password":"`+secretPassword+`","role":`+role+`}`)
-			wantProblem(t, w, http.StatusBadRequest, domain.CodeInvalidRequest, "role")
+			wantProblem(t, w, http.StatusBadRequest, codeInvalidRequest, "role")
 		})
 	}
 }
@@ -218,7 +218,7 @@ func TestListUsersBadQuery(t *testing.T) {
 			h := newHarness(t)
 			// No cookie: the query is checked before authentication.
 			w := h.do(http.MethodGet, "/api/v1/users?"+query, "")
-			wantProblem(t, w, http.StatusBadRequest, domain.CodeInvalidRequest, fields...)
+			wantProblem(t, w, http.StatusBadRequest, codeInvalidRequest, fields...)
 		})
 	}
 }
