@@ -7,6 +7,8 @@ GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$
 
 # Name of the super admin that `make superadmin` creates.
 USERNAME ?= admin
+# Users seeded for `make bench`'s API benchmarks, e.g. `make bench USERS=1000000`.
+USERS ?= 10000
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-crash lint migrate superadmin bench
@@ -34,5 +36,5 @@ migrate: ## Apply pending database migrations
 superadmin: ## Create a super admin named USERNAME (default: admin)
 	go run ./app create-superadmin --username $(USERNAME)
 
-bench: ## Run the benchmarks only, with allocation counts
-	go test -run '^$$' -bench . -benchmem ./...
+bench: ## Run the benchmarks; the API ones on a database of USERS users (default 10000)
+	USERS=$(USERS) go test -run '^$$' -bench . -benchmem -timeout 60m ./...

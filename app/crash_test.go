@@ -108,7 +108,7 @@ func TestCrashSafety(t *testing.T) {
 }
 
 // buildService builds the program once per test run.
-func buildService(t *testing.T) string {
+func buildService(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "accounts")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -117,7 +117,7 @@ func buildService(t *testing.T) string {
 	return bin
 }
 
-func absPath(t *testing.T, path string) string {
+func absPath(t testing.TB, path string) string {
 	t.Helper()
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -142,7 +142,7 @@ type child struct {
 
 // startChild starts `serve` on a free port and waits until it is ready; it is
 // killed when the test ends if still running.
-func startChild(t *testing.T, bin string, env []string) *child {
+func startChild(t testing.TB, bin string, env []string) *child {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
