@@ -7,18 +7,16 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/components/requestreply"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"go.uber.org/zap"
 
-	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/domain"
 )
 
@@ -26,7 +24,7 @@ import (
 // correlation middleware and the outbox's broker headers use.
 const correlationIDKey = "correlation_id"
 
-// startTimeout bounds Start's wait for the router. Over a GoChannel it runs in
+// startTimeout bounds Start's wait for the router. In one process it starts in
 // microseconds; the bound only keeps a broken start from hanging the application.
 const startTimeout = 5 * time.Second
 
@@ -36,14 +34,16 @@ type Bus struct {
 	cfg    Config
 	logger *zap.Logger
 
-	pubSub     *gochannel.GoChannel
-	router     *message.Router
-	commands   *cqrs.CommandBus
-	processor  *cqrs.CommandProcessor
-	wmLogger   watermill.LoggerAdapter
-	running    atomic.Bool
-	routerDone chan struct{} // closed when the router has stopped
-	routerErr  error         // why it stopped, readable once routerDone is closed
+	pubSub       *pubSub
+	router       *message.Router
+	commands     *cqrs.CommandBus
+	processor    *cqrs.CommandProcessor
+	waiting      *waiting
+	operationIDs atomic.Uint64 // see newOperationID
+	running      atomic.Bool
+	closing      chan struct{} // closed when Close begins: waiting Sends end at once
+	routerDone   chan struct{} // closed when the router has stopped
+	routerErr    error         // why it stopped, readable once routerDone is closed
 
 	mu    sync.Mutex
 	state state
@@ -70,21 +70,32 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	wmLogger := wmlog.Quiet(logger)
+	wmLogger := newQuietLogger(logger)
 
-	// PreserveContext hands the sender's context to the handler as it is: its
-	// deadline and cancellation bound the handler's work, and its values (the
-	// correlation id among them) reach the handler's logs. Without it GoChannel
-	// gives the handler a context of its own. BlockPublishUntilSubscriberAck stays
-	// off: it deadlocks request/reply under concurrency.
-	pubSub := gochannel.NewGoChannel(gochannel.Config{PreserveContext: true}, wmLogger)
+	// The pub/sub hands the sender's context to the handler as it is: its deadline
+	// and cancellation bound the handler's work, and its values (the correlation id
+	// among them) reach the handler's logs.
+	pubSub := newPubSub()
 
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wmLogger)
 	if err != nil {
 		return nil, fmt.Errorf("bus: router: %w", err)
 	}
 
-	commands, err := cqrs.NewCommandBusWithConfig(pubSub, cqrs.CommandBusConfig{
+	b := &Bus{
+		cfg:        cfg,
+		logger:     logger,
+		pubSub:     pubSub,
+		router:     router,
+		waiting:    &waiting{},
+		closing:    make(chan struct{}),
+		routerDone: make(chan struct{}),
+		operations: map[string]any{},
+		handlers:   map[string]cqrs.CommandHandler{},
+	}
+	router.AddMiddleware(b.answerUnhandled)
+
+	b.commands, err = cqrs.NewCommandBusWithConfig(pubSub, cqrs.CommandBusConfig{
 		// Each operation has a command topic of its own, named after its message type.
 		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {
 			return p.CommandName, nil
@@ -93,16 +104,16 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 			if id := domain.CorrelationID(p.Message.Context()); id != "" {
 				p.Message.Metadata.Set(correlationIDKey, id)
 			}
-			return nil
+			return codec{}.attach(p.Message, p.Command)
 		},
-		Marshaler: cqrs.JSONMarshaler{},
+		Marshaler: codec{},
 		Logger:    wmLogger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: command bus: %w", err)
 	}
 
-	processor, err := cqrs.NewCommandProcessorWithConfig(router, cqrs.CommandProcessorConfig{
+	b.processor, err = cqrs.NewCommandProcessorWithConfig(router, cqrs.CommandProcessorConfig{
 		GenerateSubscribeTopic: func(p cqrs.CommandProcessorGenerateSubscribeTopicParams) (string, error) {
 			return p.CommandName, nil
 		},
@@ -110,38 +121,64 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 			return pubSub, nil
 		},
 		// The metadata, not the context, is what a message is sure to carry: put
-		// the correlation id back where the handler and its logs look for it.
+		// the correlation id back where the handler and its logs look for it, unless
+		// the sender's context, which the pub/sub delivers, has it there already.
 		OnHandle: func(p cqrs.CommandProcessorOnHandleParams) error {
 			ctx := p.Message.Context()
-			if id := p.Message.Metadata.Get(correlationIDKey); id != "" {
+			if id := p.Message.Metadata.Get(correlationIDKey); id != "" && id != domain.CorrelationID(ctx) {
 				ctx = domain.WithCorrelationID(ctx, id)
 			}
 			return p.Handler.Handle(ctx, p.Command)
 		},
-		Marshaler: cqrs.JSONMarshaler{},
+		// AckCommandHandlingErrors stays off: handlers never fail (their errors
+		// travel in the reply), so an error here is the bus's own, and
+		// answerUnhandled, which sees every error the processor returns, answers
+		// the sender with it and acks the message.
+		Marshaler: codec{},
 		Logger:    wmLogger,
-		// Handlers never fail (their errors travel in the reply), so an error here
-		// is the bus's own: a command or reply that does not (un)marshal. Over a
-		// GoChannel a redelivery would fail the same way, forever; acking ends it,
-		// and the sender's bounded wait turns it into 503.
-		AckCommandHandlingErrors: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: command processor: %w", err)
 	}
+	return b, nil
+}
 
-	return &Bus{
-		cfg:        cfg,
-		logger:     logger,
-		pubSub:     pubSub,
-		router:     router,
-		commands:   commands,
-		processor:  processor,
-		wmLogger:   wmLogger,
-		routerDone: make(chan struct{}),
-		operations: map[string]any{},
-		handlers:   map[string]cqrs.CommandHandler{},
-	}, nil
+// answerUnhandled deals with a command the bus failed to hand to its handler, or
+// whose reply it failed to hand back: a message that carries no command, say, or a
+// panic outside the handler (the handler's own become its reply). The sender hears
+// of the error at once rather than after ReplyTimeout, and logs it with its
+// request's correlation id; an error nobody waits for any more is logged here. The
+// message is acked: the router would nack it, and an in-process redelivery would
+// only fail the same way again. GoChannel's, for one, comes at once and for ever,
+// and the processor returns an unmarshaling error before it looks at
+// AckCommandHandlingErrors (Watermill v1.5.1: message/router.go:818, 829;
+// pubsub/gochannel/pubsub.go:413-415; components/cqrs/command_processor.go:344-346,
+// 362).
+func (b *Bus) answerUnhandled(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) (produced []*message.Message, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("bus: panic: %v", p)
+			}
+			if err != nil {
+				b.unhandled(msg, err)
+				produced, err = nil, nil
+			}
+		}()
+		return next(msg)
+	}
+}
+
+func (b *Bus) unhandled(msg *message.Message, err error) {
+	id := requestreply.OperationID(msg.Metadata.Get(requestreply.OperationIDMetadataKey))
+	if w, ok := b.waiting.take(id); ok {
+		w.fail(err)
+		return
+	}
+	b.logger.Error("bus message not handled",
+		zap.String("operation", msg.Metadata.Get(nameKey)),
+		zap.String("correlation_id", msg.Metadata.Get(correlationIDKey)),
+		zap.Error(err))
 }
 
 // Start puts every registered handler on the router and runs it. The router runs
@@ -184,8 +221,7 @@ func (b *Bus) Start() error {
 }
 
 // checkWiring refuses to start a bus on which some request could never be
-// answered: a sender whose operation has no handler would wait out ReplyTimeout on
-// every call.
+// answered: a sender whose operation has no handler would fail every call.
 func (b *Bus) checkWiring() error {
 	errs := slices.Clone(b.miswired)
 	for _, name := range slices.Sorted(maps.Keys(b.operations)) {
@@ -196,11 +232,10 @@ func (b *Bus) checkWiring() error {
 	return errors.Join(errs...)
 }
 
-// Close stops the router, waiting up to CloseTimeout for handlers still running,
-// and then the pub/sub. The router closes its subscriber, the shared pub/sub, as
-// soon as it starts closing, so Sends waiting for a reply end at once with
-// domain.CodeUnavailable, and so does every later Send. Close may be called more
-// than once, and without Start.
+// Close ends the Sends waiting for a reply at once, with domain.CodeUnavailable,
+// and so does every later Send; it then stops the router, waiting up to
+// CloseTimeout for handlers still running, and the pub/sub. Close may be called
+// more than once, and without Start.
 func (b *Bus) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -211,6 +246,7 @@ func (b *Bus) Close() error {
 	wasStarted := b.state == started
 	b.state = closed
 	b.running.Store(false)
+	close(b.closing)
 
 	err := b.router.Close()
 	if wasStarted {
@@ -235,18 +271,24 @@ func (b *Bus) Ready() error {
 	}
 }
 
+// newOperationID returns the id a Send waits for its reply under. It only has to
+// tell apart the Sends of this bus, so a counter serves: requestreply's random
+// UUID per Send would cost a read of the system's random source.
+func (b *Bus) newOperationID() requestreply.OperationID {
+	return requestreply.OperationID(strconv.FormatUint(b.operationIDs.Add(1), 36))
+}
+
 // operation is one message type on the bus and its result type. Its sender and its
-// handler share the typed backend, which names the reply topic and decodes the
-// reply.
+// handler share the typed backend, which hands the handler's reply to the sender.
 type operation[M, R any] struct {
 	name    string
-	backend *requestreply.PubSubBackend[reply[R]]
+	backend backend[R]
 }
 
 // operationOf returns the operation for messages of type M, creating it on first
 // use, so that senders and handlers can be made in any order. b.mu must be held.
 func operationOf[M, R any](b *Bus) (*operation[M, R], error) {
-	// The name the JSON marshaler gives M, e.g. "commands.Signup".
+	// The name the codec gives M, e.g. "commands.Signup": also its topic.
 	name := cqrs.FullyQualifiedStructName(new(M))
 	if found, ok := b.operations[name]; ok {
 		op, ok := found.(*operation[M, R])
@@ -255,32 +297,7 @@ func operationOf[M, R any](b *Bus) (*operation[M, R], error) {
 		}
 		return op, nil
 	}
-
-	// One reply topic per operation: a reply only wakes the senders waiting on
-	// the same operation, which then pick their own by operation id.
-	replyTopic := name + ".reply"
-	backend, err := requestreply.NewPubSubBackend(requestreply.PubSubBackendConfig{
-		Publisher: b.pubSub,
-		SubscriberConstructor: func(requestreply.PubSubBackendSubscribeParams) (message.Subscriber, error) {
-			return b.pubSub, nil
-		},
-		GeneratePublishTopic: func(requestreply.PubSubBackendPublishParams) (string, error) {
-			return replyTopic, nil
-		},
-		GenerateSubscribeTopic: func(requestreply.PubSubBackendSubscribeParams) (string, error) {
-			return replyTopic, nil
-		},
-		Logger:                b.wmLogger,
-		ListenForReplyTimeout: &b.cfg.ReplyTimeout,
-		// Without it a failed command is redelivered forever. Handlers do not fail
-		// anyway (the error is in the reply); this is the second line.
-		AckCommandErrors: true,
-	}, requestreply.BackendPubsubJSONMarshaler[reply[R]]{})
-	if err != nil {
-		return nil, fmt.Errorf("bus: %s: %w", name, err)
-	}
-
-	op := &operation[M, R]{name: name, backend: backend}
+	op := &operation[M, R]{name: name, backend: backend[R]{waiting: b.waiting}}
 	b.operations[name] = op
 	return op, nil
 }

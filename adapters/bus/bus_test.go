@@ -697,10 +697,11 @@ func BenchmarkSend(b *testing.B) {
 	})
 }
 
-// TestRepliesRacingTheDeadlineLeaveNoGoroutineBehind: when a reply arrives just as
-// the sender stops waiting, watermill's reply listener (v1.5.1) blocks forever on a
-// second send unless someone drains its channel. Replies timed to land on the
-// deadline make that race happen often.
+// TestRepliesRacingTheDeadlineLeaveNoGoroutineBehind: a reply that lands just as
+// its sender stops waiting must leave nothing behind, neither a goroutine blocked
+// on the sender's inbox (watermill v1.5.1's own reply listener blocks for ever
+// there) nor the inbox itself. Replies timed to land on the deadline make that
+// race happen often.
 func TestRepliesRacingTheDeadlineLeaveNoGoroutineBehind(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
@@ -730,6 +731,9 @@ func TestRepliesRacingTheDeadlineLeaveNoGoroutineBehind(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if n := inboxes(b); n != 0 {
+		t.Errorf("%d inboxes left behind", n)
+	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}

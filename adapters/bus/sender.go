@@ -3,8 +3,8 @@ package bus
 import (
 	"context"
 	"errors"
+	"slices"
 
-	"github.com/ThreeDotsLabs/watermill/components/requestreply"
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/domain"
@@ -34,11 +34,20 @@ func NewSender[M, R any](b *Bus) *Sender[M, R] {
 	return &Sender[M, R]{bus: b, op: op, err: err}
 }
 
+// errNoReply is why a Send fails whose inbox was closed without a reply. Nothing
+// of the bus does that to a Send still waiting: should something, it is a bug, and
+// must not pass for a success with a zero result.
+var errNoReply = errors.New("bus: the reply inbox was closed empty")
+
 // Send hands msg to its handler and returns the handler's result, or its error as a
 // *domain.Error, so errors.Is(err, domain.ErrNotFound) works here as in the
 // handler. When no reply comes in time (ReplyTimeout or ctx's deadline) or the bus
 // is closed, the error is domain.CodeUnavailable with a retry hint; when ctx is
 // canceled, it is ctx.Err().
+//
+// msg and the result are handed over, not copied: the handler must not keep or
+// change what msg refers to, nor the caller what the result refers to once the
+// handler has returned it.
 func (s *Sender[M, R]) Send(ctx context.Context, msg M) (R, error) {
 	var zero R
 	if s.err != nil {
@@ -52,44 +61,52 @@ func (s *Sender[M, R]) Send(ctx context.Context, msg M) (R, error) {
 	wait, cancel := context.WithTimeout(ctx, s.bus.cfg.ReplyTimeout)
 	defer cancel()
 
-	rep, err := s.sendAndWait(wait, msg)
-	if err == nil {
-		err = rep.Error
-	}
+	// What requestreply.SendWithReplies does, with the backend's own registration
+	// (see backend.ListenForNotifications): the inbox first, so that no reply can
+	// come before it, then the command.
+	id := s.bus.newOperationID()
+	in, err := s.op.backend.listen(id)
 	if err != nil {
 		return zero, s.failed(ctx, wait, err)
 	}
-	if e := rep.HandlerResult.Err; e != nil {
-		return zero, e
+	defer s.op.backend.forget(id, in)
+	if err := s.bus.commands.Send(wait, &command[M]{op: s.op.name, operationID: string(id), msg: msg}); err != nil {
+		return zero, s.failed(ctx, wait, err)
 	}
-	return rep.HandlerResult.Result, nil
+
+	select {
+	case rep, ok := <-in:
+		switch {
+		case !ok:
+			return zero, s.failed(ctx, wait, errNoReply)
+		case rep.Error != nil:
+			return zero, s.failed(ctx, wait, rep.Error)
+		case rep.HandlerResult.Err != nil:
+			// The handler's refusal may be its answer to the cancellation, and
+			// may come as soon as the cancellation itself: a canceled caller gets
+			// ctx.Err() whichever the select sees first.
+			if err := ctx.Err(); errors.Is(err, context.Canceled) {
+				return zero, err
+			}
+			return zero, rebuilt(rep.HandlerResult.Err)
+		}
+		return rep.HandlerResult.Result, nil
+	case <-wait.Done():
+		return zero, s.failed(ctx, wait, wait.Err())
+	case <-s.bus.closing:
+		return zero, errBusy
+	case <-s.bus.routerDone:
+		return zero, errBusy
+	}
 }
 
-// sendAndWait is requestreply.SendWithReply without its goroutine leak (watermill
-// v1.5.1): the reply listener sends one more reply when it stops, into a channel of
-// one, so if the first reply landed just as the wait ended and nobody took it, the
-// listener blocks forever. Draining the channel until the listener closes it lets it
-// end.
-func (s *Sender[M, R]) sendAndWait(wait context.Context, msg M) (requestreply.Reply[reply[R]], error) {
-	replies, stop, err := requestreply.SendWithReplies[reply[R]](wait, s.bus.commands, s.op.backend, msg)
-	if err != nil {
-		stop()
-		return requestreply.Reply[reply[R]]{}, err
-	}
-	defer func() {
-		stop()
-		for range replies {
-		}
-	}()
-	select {
-	case <-wait.Done():
-		return requestreply.Reply[reply[R]]{}, wait.Err()
-	case rep, ok := <-replies:
-		if !ok {
-			return requestreply.Reply[reply[R]]{}, errors.New("bus: the reply listener stopped without a reply")
-		}
-		return rep, nil
-	}
+// rebuilt gives the caller a *domain.Error of its own: the handler's is often a
+// package-level sentinel such as domain.ErrNotFound, which a caller that adjusted
+// its error would otherwise change for everyone.
+func rebuilt(e *domain.Error) *domain.Error {
+	c := *e
+	c.Fields = slices.Clone(e.Fields)
+	return &c
 }
 
 // failed says why no reply came, in terms the caller can act on.
@@ -105,11 +122,12 @@ func (s *Sender[M, R]) failed(ctx, wait context.Context, err error) error {
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
 		zap.Error(err),
 	}
-	if wait.Err() != nil || errors.As(err, new(requestreply.ReplyTimeoutError)) {
+	if wait.Err() != nil {
 		s.bus.logger.Warn("bus reply timed out", fields...)
 		return errBusy
 	}
-	// A message or reply that does not marshal: a bug, to be found in the logs.
+	// A command the bus could not hand to its handler, or a reply it could not hand
+	// back: a bug, to be found in the logs.
 	s.bus.logger.Error("bus send failed", fields...)
 	return domain.ErrInternal
 }
