@@ -11,15 +11,15 @@ import (
 // Authenticate resolves a session cookie's token to the caller. It is a command, not
 // a query, because it may slide the session's expiry forward.
 type Authenticate struct {
-	Token string `json:"token"`
+	Token string
 }
 
 // Authenticated is the caller, and a re-signed token when the session was extended
 // (empty otherwise): the port sends it as a fresh cookie.
 type Authenticated struct {
-	Actor          domain.Actor `json:"actor"`
-	RefreshedToken string       `json:"refreshed_token,omitempty"`
-	ExpiresAt      time.Time    `json:"expires_at"`
+	Actor          domain.Actor
+	RefreshedToken string
+	ExpiresAt      time.Time
 }
 
 // AuthenticateHandler runs Authenticate.

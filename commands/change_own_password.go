@@ -8,9 +8,9 @@ import (
 
 // ChangeOwnPassword is a logged-in user changing their password.
 type ChangeOwnPassword struct {
-	Actor           domain.Actor `json:"actor"`
-	CurrentPassword string       `json:"current_password"`
-	NewPassword     string       `json:"new_password"`
+	Actor           domain.Actor
+	CurrentPassword string
+	NewPassword     string
 }
 
 // ChangeOwnPasswordHandler runs ChangeOwnPassword.

@@ -9,14 +9,14 @@ import (
 
 // CreateSuperAdmin makes a super admin from the command line; the API never can.
 type CreateSuperAdmin struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string
+	Password string
 }
 
 // CreateSuperAdminResult names the super admin and says whether it is new.
 type CreateSuperAdminResult struct {
-	ID      string `json:"id"`
-	Created bool   `json:"created"`
+	ID      string
+	Created bool
 }
 
 // CreateSuperAdminHandler runs CreateSuperAdmin.

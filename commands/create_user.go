@@ -9,16 +9,16 @@ import (
 
 // CreateUser is an admin creating an account of role user or admin.
 type CreateUser struct {
-	Actor    domain.Actor `json:"actor"`
-	Username string       `json:"username"`
-	Password string       `json:"password"`
-	Role     domain.Role  `json:"role"`
+	Actor    domain.Actor
+	Username string
+	Password string
+	Role     domain.Role
 }
 
 // CreateUserResult names the new account.
 type CreateUserResult struct {
-	ID        string    `json:"id"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	CreatedAt time.Time
 }
 
 // CreateUserHandler runs CreateUser.

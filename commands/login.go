@@ -10,15 +10,15 @@ import (
 
 // Login opens a session for a username and password.
 type Login struct {
-	Username   string `json:"username"`
-	Password   string `json:"password"`
-	ClientAddr string `json:"client_addr"`
+	Username   string
+	Password   string
+	ClientAddr string
 }
 
 // LoginResult is the token for the session cookie and when it expires.
 type LoginResult struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Token     string
+	ExpiresAt time.Time
 }
 
 // LoginHandler runs Login.

@@ -4,7 +4,7 @@ import "context"
 
 // Logout ends the caller's session.
 type Logout struct {
-	SessionID string `json:"session_id"`
+	SessionID string
 }
 
 // LogoutHandler runs Logout.

@@ -13,7 +13,7 @@ type PurgeExpiredSessions struct{}
 
 // PurgedSessions says how many session rows a purge deleted.
 type PurgedSessions struct {
-	Count int `json:"count"`
+	Count int
 }
 
 // PurgeExpiredSessionsHandler runs PurgeExpiredSessions.

@@ -9,9 +9,9 @@ import (
 // SetActive is a manager reactivating (Active true) or inactivating (false, the soft
 // delete) a user.
 type SetActive struct {
-	Actor  domain.Actor `json:"actor"`
-	UserID string       `json:"user_id"`
-	Active bool         `json:"active"`
+	Actor  domain.Actor
+	UserID string
+	Active bool
 }
 
 // SetActiveHandler runs SetActive.

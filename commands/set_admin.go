@@ -8,9 +8,9 @@ import (
 
 // SetAdmin is a super admin granting (Admin true) or revoking (false) the admin role.
 type SetAdmin struct {
-	Actor  domain.Actor `json:"actor"`
-	UserID string       `json:"user_id"`
-	Admin  bool         `json:"admin"`
+	Actor  domain.Actor
+	UserID string
+	Admin  bool
 }
 
 // SetAdminHandler runs SetAdmin.

@@ -8,9 +8,9 @@ import (
 
 // SetUserPassword is a manager setting another user's password.
 type SetUserPassword struct {
-	Actor    domain.Actor `json:"actor"`
-	UserID   string       `json:"user_id"`
-	Password string       `json:"password"`
+	Actor    domain.Actor
+	UserID   string
+	Password string
 }
 
 // SetUserPasswordHandler runs SetUserPassword.

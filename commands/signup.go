@@ -8,13 +8,13 @@ import (
 
 // Signup registers a new account with role user.
 type Signup struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string
+	Password string
 }
 
 // SignupResult names the new account.
 type SignupResult struct {
-	ID string `json:"id"`
+	ID string
 }
 
 // SignupHandler runs Signup.

@@ -7,12 +7,12 @@ import "time"
 // and it carries the caller's own account as that read found it, so that reading
 // one's own account needs no second read.
 type Actor struct {
-	ID        string    `json:"id"`
-	Role      Role      `json:"role"`
-	SessionID string    `json:"session_id"`
-	Username  string    `json:"username"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string
+	Role      Role
+	SessionID string
+	Username  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // MayCreate is check 4 of the order of checks for creating a user of role r.

@@ -35,13 +35,13 @@ type FieldError struct {
 
 // Error is the one error type that crosses layers. Everything a client may see is in
 // it: the code, a human sentence, the fields at fault, and how long to wait before
-// retrying. It is plain data so it can travel over the message bus and be rebuilt
-// intact on the other side.
+// retrying. It is plain data, so that the bus can hand a copy of it to the sender
+// and the sender's errors.Is works as the handler's did.
 type Error struct {
-	Code       Code          `json:"code"`
-	Detail     string        `json:"detail"`
-	Fields     []FieldError  `json:"fields,omitempty"`
-	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	Code       Code
+	Detail     string
+	Fields     []FieldError
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

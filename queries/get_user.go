@@ -13,8 +13,8 @@ type UserReader interface {
 
 // GetUser is an admin reading one user, themselves included.
 type GetUser struct {
-	Actor  domain.Actor `json:"actor"`
-	UserID string       `json:"user_id"`
+	Actor  domain.Actor
+	UserID string
 }
 
 // GetUserHandler runs GetUser.

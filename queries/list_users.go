@@ -44,22 +44,22 @@ const (
 // (never both): a position costs the same however deep it is, an offset costs more
 // the further it skips.
 type ListUsers struct {
-	Actor      domain.Actor `json:"actor"`
-	Limit      int          `json:"limit"`
-	Offset     int          `json:"offset"`
-	SortField  SortField    `json:"sort_field"`
-	Descending bool         `json:"descending"`
-	After      *Position    `json:"after,omitempty"`
+	Actor      domain.Actor
+	Limit      int
+	Offset     int
+	SortField  SortField
+	Descending bool
+	After      *Position
 }
 
 // UserPage is one page of users and the count of all users. Next is where the
 // following page starts, nil on the last page.
 type UserPage struct {
-	Users  []UserView `json:"users"`
-	Total  int        `json:"total"`
-	Limit  int        `json:"limit"`
-	Offset int        `json:"offset"`
-	Next   *Cursor    `json:"next,omitempty"`
+	Users  []UserView
+	Total  int
+	Limit  int
+	Offset int
+	Next   *Cursor
 }
 
 // UserLister reads a sorted page of q.Limit users, from q.Offset or after q.After,
@@ -107,11 +107,11 @@ func (h ListUsersHandler) Handle(ctx context.Context, q ListUsers) (UserPage, er
 // column is set, Time standing for created_at and updated_at alike; ID is empty when
 // the list is sorted by username, which is unique and needs no tie-break.
 type Position struct {
-	Username string      `json:"username,omitempty"`
-	Role     domain.Role `json:"role,omitempty"`
-	IsActive bool        `json:"is_active,omitempty"`
-	Time     time.Time   `json:"time,omitzero"`
-	ID       string      `json:"id,omitempty"`
+	Username string
+	Role     domain.Role
+	IsActive bool
+	Time     time.Time
+	ID       string
 }
 
 // positionOf is the position right after u in the list sorted by field.
@@ -145,9 +145,9 @@ func (p Position) Key(field SortField) any {
 // Cursor is a position in one sort order of the list: what a client keeps between
 // pages, as a token (see Token).
 type Cursor struct {
-	SortField  SortField `json:"sort_field"`
-	Descending bool      `json:"descending"`
-	After      Position  `json:"after"`
+	SortField  SortField
+	Descending bool
+	After      Position
 }
 
 // cursorVersion is the token format below. A new format takes a new number, so that

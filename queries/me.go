@@ -8,7 +8,7 @@ import (
 
 // Me is the logged-in caller reading their own account.
 type Me struct {
-	Actor domain.Actor `json:"actor"`
+	Actor domain.Actor
 }
 
 // MeHandler runs Me.

@@ -8,10 +8,10 @@ import (
 
 // UserView is a user as clients see it: never a password hash.
 type UserView struct {
-	ID        string      `json:"id"`
-	Username  string      `json:"username"`
-	Role      domain.Role `json:"role"`
-	IsActive  bool        `json:"is_active"`
-	CreatedAt time.Time   `json:"created_at"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	ID        string
+	Username  string
+	Role      domain.Role
+	IsActive  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
