@@ -70,9 +70,12 @@ func (r *UserReader) Users(ctx context.Context, q queries.ListUsers) ([]queries.
 	case q.After != nil:
 		query = query.Apply(order.after("u", *q.After), order.by("u")).Limit(limit)
 	case offset > 0:
-		ids := r.db.NewSelect().Table("users").Column("id", order.column).
+		// Only the order's own columns, which its index holds: the rows the
+		// offset skips cost index entries, not rows (none are read once the
+		// table is vacuumed).
+		keys := r.db.NewSelect().Table("users").Column(order.keyColumns()...).
 			Apply(order.by("users")).Limit(limit).Offset(offset)
-		query = query.Join("JOIN (?) AS page ON page.id = u.id", ids).Apply(order.by("page"))
+		query = query.Join("JOIN (?) AS page ON page.? = u.?", keys, order.key(), order.key()).Apply(order.by("page"))
 	default:
 		query = query.Apply(order.by("u")).Limit(limit)
 	}
@@ -117,6 +120,23 @@ func newSortOrder(q queries.ListUsers) (sortOrder, error) {
 		byID:       q.SortField != queries.SortByUsername,
 		descending: q.Descending,
 	}, nil
+}
+
+// key is the column that names a row of the order: the id, or the username, which
+// is unique and the whole order by itself.
+func (o sortOrder) key() bun.Ident {
+	if o.byID {
+		return bun.Ident("id")
+	}
+	return bun.Ident(o.column)
+}
+
+// keyColumns are the order's columns, for a select of them alone.
+func (o sortOrder) keyColumns() []string {
+	if o.byID {
+		return []string{o.column, "id"}
+	}
+	return []string{o.column}
 }
 
 // columns are the order's columns of table.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
@@ -57,15 +58,36 @@ func isBase64URL(r rune) bool {
 type JWT struct {
 	secret []byte
 	parser *jwt.Parser
+	// verified remembers the tokens already verified, until they expire. A
+	// browser sends its cookie with every request, and parsing a token (its JSON,
+	// through reflection) and checking its signature cost more than the rest of a
+	// cheap request's own work. Only tokens that verified are kept, so no client
+	// can fill it with its own garbage, and least recently used ones go first. A
+	// token says nothing about its session, whose row every request still reads.
+	verified *lru.Cache[string, verifiedToken]
 }
+
+// verifiedToken is what SessionID found in a token, and when the token expires.
+type verifiedToken struct {
+	sessionID string
+	expiresAt time.Time
+}
+
+// verifiedTokens bounds the tokens remembered: a few megabytes at the most.
+const verifiedTokens = 16384
 
 // NewJWT returns a JWT that signs and verifies with secret.
 func NewJWT(secret []byte) (*JWT, error) {
 	if len(secret) < MinSecretLength {
 		return nil, fmt.Errorf("jwt secret must be at least %d bytes, got %d", MinSecretLength, len(secret))
 	}
+	verified, err := lru.New[string, verifiedToken](verifiedTokens)
+	if err != nil {
+		return nil, fmt.Errorf("token: cache: %w", err)
+	}
 	return &JWT{
-		secret: bytes.Clone(secret),
+		secret:   bytes.Clone(secret),
+		verified: verified,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
@@ -99,10 +121,17 @@ func (j *JWT) SessionID(token string) (string, error) {
 	if token == "" || len(token) > maxTokenLength {
 		return "", domain.ErrUnauthenticated
 	}
+	if v, ok := j.verified.Get(token); ok {
+		if time.Now().Before(v.expiresAt) {
+			return v.sessionID, nil
+		}
+		j.verified.Remove(token)
+	}
 	var c claims
 	if _, err := j.parser.ParseWithClaims(token, &c, j.key); err != nil {
 		return "", domain.ErrUnauthenticated
 	}
+	j.verified.Add(token, verifiedToken{sessionID: c.SessionID, expiresAt: c.ExpiresAt.Time})
 	return c.SessionID, nil
 }
 

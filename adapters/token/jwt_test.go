@@ -170,3 +170,23 @@ func flipPaddingBit(tok string) string {
 	last := strings.IndexByte(alphabet, tok[len(tok)-1])
 	return tok[:len(tok)-1] + string(alphabet[last^1])
 }
+
+// A token verified once is remembered, and a remembered token still ends when it
+// expires.
+func TestVerifiedTokenIsRememberedUntilItExpires(t *testing.T) {
+	t.Parallel()
+	j := newJWT(t)
+	tok, err := j.Issue("session-1", time.Now(), time.Now().Add(1100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if sid, err := j.SessionID(tok); err != nil || sid != "session-1" {
+			t.Fatalf("SessionID = %q, %v; want session-1", sid, err)
+		}
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if sid, err := j.SessionID(tok); !errors.Is(err, domain.ErrUnauthenticated) {
+		t.Errorf("after expiry: SessionID = %q, %v; want unauthenticated", sid, err)
+	}
+}
