@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -51,15 +52,17 @@ const totalSQL = "SELECT sum(n)::bigint FROM user_count"
 // the index of its sort order: the first page and a page after a position as one
 // range of it, from its start or from the position; a page at an offset by paging
 // the ids on the index first and reading only the rows of the page (a deferred join),
-// so that what it skips costs index entries rather than rows. The count comes with
-// the page, in one query; a page past the end has no rows to carry it, and only then
-// is it read separately.
+// so that what it skips costs index entries rather than rows, and from the nearer
+// end of the index. The count comes with the page, in one query; a page at an
+// offset reads it first, to know the nearer end, and a page past the end has no
+// rows to carry it.
 func (r *UserReader) Users(ctx context.Context, q queries.ListUsers) ([]queries.UserView, int, error) {
 	order, err := newSortOrder(q)
 	if err != nil {
 		return nil, 0, err
 	}
 	limit, offset := int64(q.Limit), int64(q.Offset)
+	reversed := false
 
 	var rows []userViewRow
 	query := r.db.NewSelect().
@@ -70,6 +73,21 @@ func (r *UserReader) Users(ctx context.Context, q queries.ListUsers) ([]queries.
 	case q.After != nil:
 		query = query.Apply(order.after("u", *q.After), order.by("u")).Limit(limit)
 	case offset > 0:
+		total, err := r.total(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		if offset >= total {
+			return []queries.UserView{}, int(total), nil
+		}
+		// A page past the middle is read from the other end of the index, so
+		// that the rows skipped are those after it: the last page of a long list
+		// costs what the first does. The rows come back in the reverse order.
+		if offset > total/2 {
+			reversed = true
+			order = order.reversed()
+			limit, offset = min(limit, total-offset), max(total-offset-limit, 0)
+		}
 		// Only the order's own columns, which its index holds: the rows the
 		// offset skips cost index entries, not rows (none are read once the
 		// table is vacuumed).
@@ -84,17 +102,27 @@ func (r *UserReader) Users(ctx context.Context, q queries.ListUsers) ([]queries.
 	}
 
 	if len(rows) == 0 {
-		var total int
-		if err := r.db.NewRaw(totalSQL).Scan(ctx, &total); err != nil {
-			return nil, 0, mapError("count users", err)
-		}
-		return []queries.UserView{}, total, nil
+		total, err := r.total(ctx)
+		return []queries.UserView{}, int(total), err
+	}
+	if reversed {
+		slices.Reverse(rows)
 	}
 	page := make([]queries.UserView, len(rows))
 	for i := range rows {
 		page[i] = rows[i].toView()
 	}
 	return page, rows[0].Total, nil
+}
+
+// total reads the count of all users on its own, for a page that has no row to
+// carry it or needs it before it is read.
+func (r *UserReader) total(ctx context.Context) (int64, error) {
+	var total int64
+	if err := r.db.NewRaw(totalSQL).Scan(ctx, &total); err != nil {
+		return 0, mapError("count users", err)
+	}
+	return total, nil
 }
 
 // sortOrder is one order of the user list as SQL: by its column and then by id, all
@@ -120,6 +148,12 @@ func newSortOrder(q queries.ListUsers) (sortOrder, error) {
 		byID:       q.SortField != queries.SortByUsername,
 		descending: q.Descending,
 	}, nil
+}
+
+// reversed is the same order, the other way round.
+func (o sortOrder) reversed() sortOrder {
+	o.descending = !o.descending
+	return o
 }
 
 // key is the column that names a row of the order: the id, or the username, which

@@ -387,11 +387,13 @@ func listSQL(t *testing.T, db *bun.DB, log *queryLog, q queries.ListUsers) strin
 	}
 	log.mu.Lock()
 	defer log.mu.Unlock()
-	return log.sql[0]
+	// The page's own query comes last: an offset page reads the total first.
+	return log.sql[len(log.sql)-1]
 }
 
-// pageShapes are the three kinds of page, each its own query: the first page, a page
-// after a position (the next cursor of a first page of two), a page at an offset.
+// pageShapes are the kinds of page, each its own query: the first page, a page
+// after a position (the next cursor of a first page of two), a page at an offset,
+// and one past the middle, which is read from the other end of the index.
 func pageShapes(t *testing.T, reader *postgres.UserReader, field queries.SortField, desc bool) map[string]queries.ListUsers {
 	t.Helper()
 	first := queries.ListUsers{Actor: lister, Limit: 2, SortField: field, Descending: desc}
@@ -399,9 +401,9 @@ func pageShapes(t *testing.T, reader *postgres.UserReader, field queries.SortFie
 	if err != nil || page.Next == nil {
 		t.Fatalf("%s desc=%v: first page %+v, %v; want one with a next cursor", field, desc, page, err)
 	}
-	after, atOffset := first, first
-	after.After, atOffset.Offset = &page.Next.After, 2
-	return map[string]queries.ListUsers{"first page": first, "after a position": after, "at an offset": atOffset}
+	after, atOffset, pastMiddle := first, first, first
+	after.After, atOffset.Offset, pastMiddle.Offset = &page.Next.After, 2, page.Total-2
+	return map[string]queries.ListUsers{"first page": first, "after a position": after, "at an offset": atOffset, "past the middle": pastMiddle}
 }
 
 // orderByClause finds the ORDER BY clauses of a query, each up to its LIMIT, the
@@ -417,8 +419,9 @@ func TestUsersByUsernameHaveNoIDTieBreak(t *testing.T) {
 	db := pgtest.New(t).WithQueryHook(log)
 	reader := newListFixtureOn(t, db)
 	for _, desc := range []bool{false, true} {
-		direction := map[bool]string{false: "ASC", true: "DESC"}[desc]
 		for shape, q := range pageShapes(t, reader, queries.SortByUsername, desc) {
+			// A page past the middle is read the other way round.
+			direction := map[bool]string{false: "ASC", true: "DESC"}[desc != (shape == "past the middle")]
 			sql := listSQL(t, db, log, q)
 			clauses := orderByClause.FindAllStringSubmatch(sql, -1)
 			if len(clauses) == 0 {
@@ -437,8 +440,9 @@ func TestUsersByUsernameHaveNoIDTieBreak(t *testing.T) {
 	// Any other column is not unique, and is followed by the id.
 	for shape, q := range pageShapes(t, reader, queries.SortByRole, false) {
 		sql := listSQL(t, db, log, q)
+		direction := map[bool]string{false: "ASC", true: "DESC"}[shape == "past the middle"]
 		for _, c := range orderByClause.FindAllStringSubmatch(sql, -1) {
-			if !strings.HasSuffix(c[1], `"."id" ASC`) {
+			if !strings.HasSuffix(c[1], `"."id" `+direction) {
 				t.Errorf("%s by role: ORDER BY %s, want a tie-break by id, in %s", shape, c[1], sql)
 			}
 		}
