@@ -33,8 +33,6 @@ func appModules() fx.Option {
 		storageModule,
 		securityModule,
 		busModule,
-		accountModule,
-		usersModule,
 		eventsModule,
 		sweeperModule,
 		httpModule,
@@ -88,27 +86,14 @@ func sessionPolicy(cfg Config) domain.SessionPolicy {
 	}
 }
 
-// busRegistration puts one use case handler on the bus. Modules contribute them to
-// the "bus_handlers" group; the bus module registers them all before it starts.
-type busRegistration func(*bus.Bus) error
-
-// onBus provides the registration of handler H for messages M with results R.
-func onBus[M, R any, H bus.Handler[M, R]]() fx.Option {
-	return fx.Provide(fx.Annotate(
-		func(h H) busRegistration {
-			return func(b *bus.Bus) error { return bus.Register[M, R](b, h) }
-		},
-		fx.ResultTags(`group:"bus_handlers"`),
-	))
-}
-
 // busModule runs the in-process CQRS bus. It starts after the database (its
 // constructor needs nothing from it, but the handlers do) and stops before it.
 var busModule = fx.Module("bus",
 	fx.Provide(
 		fx.Annotate(newBus, fx.ParamTags(``, ``, ``, `group:"bus_handlers"`)),
-		newSenders,
+		fx.Annotate(newSenders, fx.ParamTags(`group:"senders"`)),
 	),
+	operations,
 )
 
 func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []busRegistration) (*bus.Bus, error) {
@@ -130,61 +115,6 @@ func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []bus
 	})
 	return b, nil
 }
-
-// newSenders gives the HTTP port one typed sender per operation: the port can only
-// reach a use case through the bus.
-func newSenders(b *bus.Bus) ports.Senders {
-	return ports.Senders{
-		Signup:            bus.NewSender[commands.Signup, commands.SignupResult](b),
-		Login:             bus.NewSender[commands.Login, commands.LoginResult](b),
-		Logout:            bus.NewSender[commands.Logout, commands.NoResult](b),
-		Authenticate:      bus.NewSender[commands.Authenticate, commands.Authenticated](b),
-		ChangeOwnPassword: bus.NewSender[commands.ChangeOwnPassword, commands.NoResult](b),
-		CreateUser:        bus.NewSender[commands.CreateUser, commands.CreateUserResult](b),
-		SetUserPassword:   bus.NewSender[commands.SetUserPassword, commands.NoResult](b),
-		SetAdmin:          bus.NewSender[commands.SetAdmin, commands.NoResult](b),
-		SetActive:         bus.NewSender[commands.SetActive, commands.NoResult](b),
-		Me:                bus.NewSender[queries.Me, queries.UserView](b),
-		GetUser:           bus.NewSender[queries.GetUser, queries.UserView](b),
-		ListUsers:         bus.NewSender[queries.ListUsers, queries.UserPage](b),
-	}
-}
-
-// accountModule is the caller's own account: signup, sessions, profile, password.
-var accountModule = fx.Module("account",
-	fx.Provide(
-		commands.NewSignupHandler,
-		commands.NewLoginHandler,
-		commands.NewLogoutHandler,
-		commands.NewAuthenticateHandler,
-		commands.NewChangeOwnPasswordHandler,
-		queries.NewMeHandler,
-	),
-	onBus[commands.Signup, commands.SignupResult, commands.SignupHandler](),
-	onBus[commands.Login, commands.LoginResult, commands.LoginHandler](),
-	onBus[commands.Logout, commands.NoResult, commands.LogoutHandler](),
-	onBus[commands.Authenticate, commands.Authenticated, commands.AuthenticateHandler](),
-	onBus[commands.ChangeOwnPassword, commands.NoResult, commands.ChangeOwnPasswordHandler](),
-	onBus[queries.Me, queries.UserView, queries.MeHandler](),
-)
-
-// usersModule is the administration of other users.
-var usersModule = fx.Module("users",
-	fx.Provide(
-		commands.NewCreateUserHandler,
-		commands.NewSetUserPasswordHandler,
-		commands.NewSetAdminHandler,
-		commands.NewSetActiveHandler,
-		queries.NewGetUserHandler,
-		queries.NewListUsersHandler,
-	),
-	onBus[commands.CreateUser, commands.CreateUserResult, commands.CreateUserHandler](),
-	onBus[commands.SetUserPassword, commands.NoResult, commands.SetUserPasswordHandler](),
-	onBus[commands.SetAdmin, commands.NoResult, commands.SetAdminHandler](),
-	onBus[commands.SetActive, commands.NoResult, commands.SetActiveHandler](),
-	onBus[queries.GetUser, queries.UserView, queries.GetUserHandler](),
-	onBus[queries.ListUsers, queries.UserPage, queries.ListUsersHandler](),
-)
 
 // httpModule serves the REST API.
 var httpModule = fx.Module("http",

@@ -24,7 +24,8 @@ type Sender[M, R any] interface {
 	Send(ctx context.Context, msg M) (R, error)
 }
 
-// Senders are the bus operations the HTTP API uses, one per use case.
+// Senders are the bus operations the HTTP API uses, one per use case. The use case
+// behind each is on its line of the program's operations table (app/operations.go).
 type Senders struct {
 	Signup            Sender[commands.Signup, commands.SignupResult]
 	Login             Sender[commands.Login, commands.LoginResult]
