@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/example/accounts/commands"
@@ -15,16 +16,29 @@ var errAlreadyAuthenticated = domain.NewError(codeAlreadyAuthenticated, "You are
 
 // sessionCookie is the contract's session cookie, holding value. It has no Max-Age or
 // Expires, so it lives as long as the browser session; the session row decides how
-// long it works.
+// long it works. Path=/ and no Domain are also what a __Host- name requires.
 func (s *server) sessionCookie(value string) *http.Cookie {
 	return &http.Cookie{
 		Name:     s.cfg.CookieName,
 		Value:    value,
 		Path:     "/",
 		HttpOnly: true,
-		Secure:   s.cfg.CookieSecure,
+		Secure:   s.cfg.CookieSecure || needsSecure(s.cfg.CookieName),
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// needsSecure reports whether a cookie of this name must be Secure: browsers drop a
+// __Host- or __Secure- cookie without it (RFC 6265bis §4.1.3, the prefixes matched
+// in any letter case), so sending it insecure would only make every login set a
+// cookie nobody keeps, whatever cookie.secure says.
+func needsSecure(name string) bool {
+	for _, prefix := range []string{"__Host-", "__Secure-"} {
+		if len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *server) setSessionCookie(w http.ResponseWriter, token string) {
@@ -49,44 +63,65 @@ func writeSessionCookie(w http.ResponseWriter, c *http.Cookie) {
 	http.SetCookie(w, c)
 }
 
-// sessionToken is the token of the session cookie; an empty cookie is no session.
-func (s *server) sessionToken(r *http.Request) (string, bool) {
-	c, err := r.Cookie(s.cfg.CookieName)
-	if err != nil || c.Value == "" {
-		return "", false
+// maxSessionCookies bounds the session cookies one request has checked, each a bus
+// round trip (and a database read, if its token verifies): a browser holds a stray
+// one or two, and a client sending dozens must not buy a lookup for each.
+const maxSessionCookies = 4
+
+// sessionTokens are the tokens of the session cookies, in the order the client sent
+// them, empty ones (no session) and repeats left out, at most maxSessionCookies. A
+// browser sends every cookie of the name it holds, those of longer paths first: one
+// set for a sub-path, or for the parent domain by a sibling subdomain, comes before
+// ours, so the first is not necessarily the session.
+func (s *server) sessionTokens(r *http.Request) []string {
+	var tokens []string
+	for _, c := range r.CookiesNamed(s.cfg.CookieName) {
+		if c.Value == "" || slices.Contains(tokens, c.Value) {
+			continue
+		}
+		tokens = append(tokens, c.Value)
+		if len(tokens) == maxSessionCookies {
+			break
+		}
 	}
-	return c.Value, true
+	return tokens
 }
 
-// authenticate resolves the session cookie into the caller. A cookie the session
-// store refuses is removed; a session it extended comes back as a fresh cookie, since
-// the old token's exp is the old expiry.
+// authenticate resolves the session cookies into the caller, the first one whose
+// session works winning. Only when the store refuses them all is the cookie removed:
+// the removal can only name this service's own cookie (the same name, Path=/, no
+// Domain), the very one a valid session may be in. A session the store extended
+// comes back as a fresh cookie, since the old token's exp is the old expiry. Any
+// other failure ends the tries and removes nothing: a cookie that could not be
+// checked is not invalid.
 func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Actor, error) {
-	token, ok := s.sessionToken(r)
-	if !ok {
-		return domain.Actor{}, domain.ErrUnauthenticated
-	}
-	res, err := s.send.Authenticate.Send(r.Context(), commands.Authenticate{Token: token})
-	if err != nil {
+	var err error = domain.ErrUnauthenticated
+	tokens := s.sessionTokens(r)
+	for _, token := range tokens {
+		var res commands.Authenticated
+		res, err = s.send.Authenticate.Send(r.Context(), commands.Authenticate{Token: token})
 		if errors.Is(err, domain.ErrUnauthenticated) {
-			s.removeSessionCookie(w)
+			continue
 		}
-		return domain.Actor{}, err
+		if err != nil {
+			return domain.Actor{}, err
+		}
+		if res.RefreshedToken != "" {
+			s.setSessionCookie(w, res.RefreshedToken)
+		}
+		notesFrom(r.Context()).userID = res.Actor.ID
+		return res.Actor, nil
 	}
-	if res.RefreshedToken != "" {
-		s.setSessionCookie(w, res.RefreshedToken)
+	if len(tokens) > 0 {
+		s.removeSessionCookie(w)
 	}
-	notesFrom(r.Context()).userID = res.Actor.ID
-	return res.Actor, nil
+	return domain.Actor{}, err
 }
 
 // refuseSession is the authentication step of signup and login: a caller with a valid
-// session is refused (403), and an invalid cookie is ignored but removed with
+// session is refused (403), and invalid cookies are ignored but removed with
 // whatever response follows.
 func (s *server) refuseSession(w http.ResponseWriter, r *http.Request) error {
-	if _, ok := s.sessionToken(r); !ok {
-		return nil
-	}
 	_, err := s.authenticate(w, r)
 	switch {
 	case err == nil:

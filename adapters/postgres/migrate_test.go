@@ -159,7 +159,7 @@ func TestUserVersionsMigration(t *testing.T) {
 		`INSERT INTO users (id, username, password_hash, password_changed_at, role, is_active, created_at, updated_at)
 			VALUES ('` + commandstest.UserID(1) + `', 'old.timer', 'x', now(), 'user', true, now(), now())`,
 		`INSERT INTO sessions (id, user_id, created_at, expires_at, absolute_expires_at)
-			VALUES ('old-session', '` + commandstest.UserID(1) + `', now(), now() + interval '1 hour', now() + interval '2 hours')`,
+			VALUES (encode(sha256('old-session'), 'hex'), '` + commandstest.UserID(1) + `', now(), now() + interval '1 hour', now() + interval '2 hours')`,
 	} {
 		if _, err := db.ExecContext(ctx, statement); err != nil {
 			t.Fatal(err)
@@ -173,6 +173,43 @@ func TestUserVersionsMigration(t *testing.T) {
 	}
 	if u.Version() != 1 || !u.Accepts(s) {
 		t.Errorf("after the migration: user %+v, session %+v; want version 1 and the session accepted", u.Record(), s)
+	}
+}
+
+// TestHashSessionIDsMigration: sessions begun before the table kept hashes keep
+// working after it, and none of them is left in the table by its id. Going back
+// ends every session, since the ids cannot be recovered from their hashes.
+func TestHashSessionIDsMigration(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := t.Context()
+	store := newStore(db)
+	alice := addUser(t, store, newUser(1, "alice", domain.RoleUser))
+	if err := store.Sessions().Add(ctx, commandstest.NewSession("hashed-session", alice.ID(), 0)); err != nil {
+		t.Fatal(err)
+	}
+
+	runMigrationFile(t, db, "20261130110000_hash_session_ids.tx.down.sql")
+	if n, err := db.NewSelect().Table("sessions").Count(ctx); err != nil || n != 0 {
+		t.Fatalf("%d sessions left after the down migration (%v), want none", n, err)
+	}
+	const oldID = "Qn4Yh0vX3m9kTz2LwE5rJc8aUd1sFp6bGi7oNy-_RtM" // as the service issues them
+	_, err := db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, user_version, created_at, expires_at, absolute_expires_at)
+		VALUES (?, ?, 1, now(), now() + interval '1 hour', now() + interval '2 hours')`, oldID, alice.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMigrationFile(t, db, "20261130110000_hash_session_ids.tx.up.sql")
+
+	s, u, err := store.Sessions().GetWithUser(ctx, oldID)
+	if err != nil {
+		t.Fatalf("the session begun before the migration: %v", err)
+	}
+	if s.ID != oldID || u.ID() != alice.ID() || !u.Accepts(s) {
+		t.Errorf("after the migration: session %+v of user %s; want %s of %s, accepted", s, u.ID(), oldID, alice.ID())
+	}
+	if ids := storedSessionIDs(t, db); len(ids) != 1 || ids[0] == oldID {
+		t.Errorf("sessions.id = %q after the migration, want only the hash of %q", ids, oldID)
 	}
 }
 

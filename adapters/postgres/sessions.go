@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,15 +30,30 @@ type queryRower interface {
 // its statements cannot be reused and the pool runs them unprepared.
 var prepared = pgx.QueryExecModeCacheStatement
 
+// storedID is what the sessions table holds for a session id: its SHA-256, in hex.
+// The id is the session's bearer secret, so a read of the table (a backup, a
+// replica, an injected SELECT) must not hand out working sessions; every method
+// takes the id and hashes it here, and no id ever reaches the database. A plain
+// hash is enough: the ids are 256 random bits, which neither a salt nor a slow hash
+// would make harder to guess. Migration 20261130110000_hash_session_ids computes
+// the same in SQL for the rows it converts.
+func storedID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
 func (r sessions) Add(ctx context.Context, s *domain.Session) error {
-	_, err := r.db.NewInsert().Model(newSessionRow(s)).Exec(ctx)
+	row := newSessionRow(s)
+	row.ID = storedID(s.ID)
+	_, err := r.db.NewInsert().Model(row).Exec(ctx)
 	return mapError("add session", err)
 }
 
 // getWithUser is the one statement authentication runs: the session and its user,
-// prepared once per connection.
+// prepared once per connection. It leaves out the session's id: the row holds only
+// its hash, and the caller already has the id.
 const getWithUser = `
-	SELECT s.id, s.user_id, s.user_version, s.created_at, s.expires_at, s.absolute_expires_at,
+	SELECT s.user_id, s.user_version, s.created_at, s.expires_at, s.absolute_expires_at,
 	       u.username, u.password_hash, u.password_changed_at, u.role, u.is_active,
 	       u.created_at, u.updated_at, u.version, u.sessions_valid_from
 	FROM sessions s JOIN users u ON u.id = s.user_id
@@ -47,14 +64,14 @@ const getWithUser = `
 func (r sessions) GetWithUser(ctx context.Context, id string) (*domain.Session, *domain.User, error) {
 	var s sessionRow
 	var u userRow
-	err := r.sql.QueryRowContext(ctx, getWithUser, prepared, id).Scan(
-		&s.ID, &s.UserID, &s.UserVersion, &s.CreatedAt, &s.ExpiresAt, &s.AbsoluteExpiresAt,
+	err := r.sql.QueryRowContext(ctx, getWithUser, prepared, storedID(id)).Scan(
+		&s.UserID, &s.UserVersion, &s.CreatedAt, &s.ExpiresAt, &s.AbsoluteExpiresAt,
 		&u.Username, &u.PasswordHash, &u.PasswordChangedAt, &u.Role, &u.IsActive,
 		&u.CreatedAt, &u.UpdatedAt, &u.Version, &u.SessionsValidFrom)
 	if err != nil {
 		return nil, nil, mapError("get session", err)
 	}
-	u.ID = s.UserID
+	s.ID, u.ID = id, s.UserID
 	return s.toDomain(), u.toDomain(), nil
 }
 
@@ -64,7 +81,7 @@ func (r sessions) Extend(ctx context.Context, id string, expiresAt time.Time) er
 	_, err := r.db.NewUpdate().
 		Model((*sessionRow)(nil)).
 		Set("expires_at = ?", expiresAt.UTC()).
-		Where("id = ?", id).
+		Where("id = ?", storedID(id)).
 		Exec(ctx)
 	return mapError("extend session", err)
 }
@@ -72,7 +89,7 @@ func (r sessions) Extend(ctx context.Context, id string, expiresAt time.Time) er
 func (r sessions) Delete(ctx context.Context, id string) error {
 	_, err := r.db.NewDelete().
 		Model((*sessionRow)(nil)).
-		Where("id = ?", id).
+		Where("id = ?", storedID(id)).
 		Exec(ctx)
 	return mapError("delete session", err)
 }
@@ -82,7 +99,7 @@ func (r sessions) DeleteByUser(ctx context.Context, userID, keep string) error {
 		Model((*sessionRow)(nil)).
 		Where("user_id = ?", userID)
 	if keep != "" {
-		q = q.Where("id <> ?", keep)
+		q = q.Where("id <> ?", storedID(keep))
 	}
 	_, err := q.Exec(ctx)
 	return mapError("delete sessions of user", err)

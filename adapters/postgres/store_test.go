@@ -2,6 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +150,50 @@ func TestSessionLookupIsPreparedOnce(t *testing.T) {
 	if err != nil || prepared != 1 {
 		t.Errorf("%d prepared session lookups on the connection (%v), want 1", prepared, err)
 	}
+}
+
+// The sessions table keeps a hash of each session id, never the id: what a read of
+// the table hands out names no session, and the id still finds its session.
+func TestSessionIDsAreNotStored(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	store := newStore(db)
+	ctx := t.Context()
+	alice := addUser(t, store, newUser(1, "alice", domain.RoleUser))
+	const id = "Qn4Yh0vX3m9kTz2LwE5rJc8aUd1sFp6bGi7oNy-_RtM"
+	if err := store.Sessions().Add(ctx, commandstest.NewSession(id, alice.ID(), 0)); err != nil {
+		t.Fatal(err)
+	}
+
+	stored := storedSessionIDs(t, db)
+	sum := sha256.Sum256([]byte(id))
+	// The hex SHA-256 is what the migration that hashed the existing rows wrote too.
+	if len(stored) != 1 || strings.Contains(stored[0], id) || stored[0] != hex.EncodeToString(sum[:]) {
+		t.Fatalf("sessions.id = %q, want only the hex SHA-256 of %q", stored, id)
+	}
+	if _, _, err := store.Sessions().GetWithUser(ctx, stored[0]); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("GetWithUser(the stored value) = %v, want not found", err)
+	}
+	s, u, err := store.Sessions().GetWithUser(ctx, id)
+	if err != nil || s.ID != id || u.ID() != alice.ID() {
+		t.Fatalf("GetWithUser(id) = %+v, %v, %v; want the session under its own id", s, u, err)
+	}
+
+	// Ending the session by its id reaches the row too.
+	if err := store.Sessions().Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if stored := storedSessionIDs(t, db); len(stored) != 0 {
+		t.Errorf("sessions.id = %q after Delete, want none", stored)
+	}
+}
+
+// storedSessionIDs is the id column of the sessions table, read straight from it.
+func storedSessionIDs(t *testing.T, db *bun.DB) []string {
+	t.Helper()
+	var ids []string
+	if err := db.NewRaw("SELECT id FROM sessions ORDER BY id").Scan(t.Context(), &ids); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
