@@ -56,6 +56,17 @@ type HTTPConfig struct {
 	RequestTimeout    Duration `toml:"request_timeout"`
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
 	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	// MaxHeaderBytes bounds a request's header block, and MaxConnections the
+	// connections served at once: together they bound the memory clients that
+	// never finish their headers can take.
+	MaxHeaderBytes int `toml:"max_header_bytes"`
+	MaxConnections int `toml:"max_connections"`
+	// IdleTimeout closes a kept-alive connection that sends nothing more.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// ShutdownDelay is how long, after SIGTERM, the service still takes requests
+	// while /readyz answers 503, so that a load balancer stops sending new ones
+	// before the server stops listening.
+	ShutdownDelay Duration `toml:"shutdown_delay"`
 	// TrustedProxies lists, comma-separated, the addresses or CIDR ranges of the
 	// reverse proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies string `toml:"trusted_proxies"`
@@ -173,6 +184,9 @@ const (
 	devSecretMarker = "dev-only-change-me"
 
 	minSecretBytes = 32
+	// minHeaderBytes leaves room for a session cookie (about 200 bytes) and the
+	// headers of any browser, several times over.
+	minHeaderBytes = 2048
 	redacted       = "[redacted]"
 )
 
@@ -316,6 +330,10 @@ func defaultConfig() Config {
 			RequestTimeout:    Duration{10 * time.Second},
 			ShutdownTimeout:   Duration{15 * time.Second},
 			ReadHeaderTimeout: Duration{5 * time.Second},
+			MaxHeaderBytes:    8 << 10,
+			MaxConnections:    1024,
+			IdleTimeout:       Duration{2 * time.Minute},
+			ShutdownDelay:     Duration{5 * time.Second},
 		},
 		Database: DatabaseConfig{MaxOpenConns: 20},
 		Security: SecurityConfig{
@@ -366,6 +384,10 @@ func (c Config) problems() []Problem {
 	ps.check(c.HTTP.RequestTimeout.Duration > 0, "http.request_timeout", "must be greater than zero")
 	ps.check(c.HTTP.ShutdownTimeout.Duration > 0, "http.shutdown_timeout", "must be greater than zero")
 	ps.check(c.HTTP.ReadHeaderTimeout.Duration > 0, "http.read_header_timeout", "must be greater than zero")
+	ps.check(c.HTTP.MaxHeaderBytes >= minHeaderBytes, "http.max_header_bytes", fmt.Sprintf("must be at least %d, room for a session cookie", minHeaderBytes))
+	ps.check(c.HTTP.MaxConnections > 0, "http.max_connections", "must be greater than zero")
+	ps.check(c.HTTP.IdleTimeout.Duration > 0, "http.idle_timeout", "must be greater than zero")
+	ps.check(c.HTTP.ShutdownDelay.Duration >= 0, "http.shutdown_delay", "must be zero or more")
 	if _, err := c.HTTP.trustedProxies(); err != nil {
 		ps.add("http.trusted_proxies", err.Error())
 	}
@@ -390,6 +412,7 @@ func (c Config) problems() []Problem {
 	ps.check((&http.Cookie{Name: c.Cookie.Name}).Valid() == nil,
 		"cookie.name", "must be a cookie name: letters, digits and !#$%&'*+-.^_`|~ only")
 	ps.check(c.Cookie.Secure || !production, "cookie.secure", "must be true in production")
+	ps.check(c.Cookie.Secure || !securePrefixed(c.Cookie.Name), "cookie.secure", "must be true with a __Host- or __Secure- cookie name")
 
 	ps.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	ps.oneOf("log.format", c.Log.Format, "json", "console")
@@ -411,6 +434,13 @@ func (c Config) problems() []Problem {
 	ps.check(c.RateLimit.LoginPerMinuteIP >= 0, "ratelimit.login_per_minute_ip", "must be zero (off) or more")
 	ps.check(c.RateLimit.LoginPerMinuteAccount >= 0, "ratelimit.login_per_minute_account", "must be zero (off) or more")
 	return ps
+}
+
+// securePrefixed reports whether a cookie name asks browsers to take the cookie only
+// over HTTPS (RFC 6265bis prefixes, which browsers match in any letter case).
+func securePrefixed(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-")
 }
 
 // isListenAddr reports whether addr is something net.Listen("tcp", addr) takes

@@ -87,6 +87,7 @@ func TestConfigShippedFileLoadsAndValidates(t *testing.T) {
 	want := defaultConfig()
 	want.App.Env = "development"
 	want.HTTP.Addr = "127.0.0.1:8080"
+	want.HTTP.ShutdownDelay = Duration{0}
 	want.Database.URL = "postgres://postgres@127.0.0.1:5432/accounts?sslmode=disable"
 	want.Database.CreateIfMissing = true
 	want.Security.JWTSecret = cfg.Security.JWTSecret
@@ -176,6 +177,8 @@ func TestConfigExplicitZeroIsValidatedNotDefaulted(t *testing.T) {
 		{"event retention in the environment", "", "", map[string]string{"APP_EVENTS_RETENTION": "0s"}, "events.retention: must be greater than zero"},
 		{"event purge interval in the environment", "", "", map[string]string{"APP_EVENTS_PURGE_INTERVAL": "0s"}, "events.purge_interval: must be greater than zero"},
 		{"an empty stream name", "", "", map[string]string{"APP_EVENTS_NATS_STREAM": ""}, "events.nats_stream: must not be empty"},
+		{"a __Host- cookie without secure", "", "", map[string]string{"APP_COOKIE_NAME": "__Host-auth"}, "cookie.secure: must be true with a __Host- or __Secure- cookie name"},
+		{"a header limit too small for a cookie", "", "", map[string]string{"APP_HTTP_MAX_HEADER_BYTES": "100"}, "http.max_header_bytes: must be at least 2048, room for a session cookie"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -157,7 +157,7 @@ func serviceOptions(cfg Config, logger *zap.Logger, db *bun.DB, l *listener) fx.
 	return fx.Options(
 		fx.WithLogger(func() fxevent.Logger { return fxLogger(logger) }),
 		fx.Supply(cfg, logger, db, l),
-		fx.StopTimeout(cfg.HTTP.ShutdownTimeout.Duration+busCloseTimeout+eventsCloseTimeout+time.Second),
+		fx.StopTimeout(cfg.HTTP.ShutdownDelay.Duration+cfg.HTTP.ShutdownTimeout.Duration+busCloseTimeout+eventsCloseTimeout+time.Second),
 		appModules(),
 	)
 }

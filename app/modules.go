@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
 
 	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/outbox"
@@ -118,16 +120,28 @@ func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []bus
 
 // httpModule serves the REST API.
 var httpModule = fx.Module("http",
-	fx.Provide(newRouter),
+	fx.Provide(newRouter, func() *stopping { return &stopping{} }),
 	fx.Invoke(runServer),
 )
 
-func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger *zap.Logger) (http.Handler, error) {
+// stopping is set when the service has been told to stop: from then on /readyz
+// answers 503, while the server still takes requests for [http] shutdown_delay.
+type stopping struct{ atomic.Bool }
+
+var errStopping = errors.New("stopping")
+
+func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, logger *zap.Logger) (http.Handler, error) {
 	trusted, err := cfg.HTTP.trustedProxies()
 	if err != nil { // Validate has refused it already; kept for a config built in code
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
 	}
 	probes := []ports.Probe{
+		func(context.Context) error {
+			if stop.Load() {
+				return errStopping
+			}
+			return nil
+		},
 		func(ctx context.Context) error { return postgres.Ping(ctx, db) },
 		func(context.Context) error { return b.Ready() },
 	}
@@ -147,16 +161,23 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, logger
 type listener struct{ net.Listener }
 
 // runServer binds the address at start, so a port in use fails startup instead of
-// being logged later, and on stop lets in-flight requests finish within [http]
+// being logged later. On stop it first turns /readyz to 503 and goes on serving for
+// [http] shutdown_delay, so that a load balancer takes the instance out before it
+// stops listening, then lets in-flight requests finish within [http]
 // shutdown_timeout.
-func runServer(lc fx.Lifecycle, cfg Config, handler http.Handler, logger *zap.Logger, l *listener) {
+//
+// A client that never finishes its headers holds a connection and up to
+// max_header_bytes of memory until read_header_timeout; max_connections bounds how
+// many can, and what they take all told.
+func runServer(lc fx.Lifecycle, cfg Config, handler http.Handler, stop *stopping, logger *zap.Logger, l *listener) {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Duration,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		// A slow client may hold a connection no longer than a request may take.
 		ReadTimeout:  cfg.HTTP.RequestTimeout.Duration,
 		WriteTimeout: cfg.HTTP.RequestTimeout.Duration + 5*time.Second,
-		IdleTimeout:  2 * time.Minute,
+		IdleTimeout:  cfg.HTTP.IdleTimeout.Duration,
 		ErrorLog:     zap.NewStdLog(logger.Named("http.server")),
 	}
 	lc.Append(fx.Hook{
@@ -167,14 +188,23 @@ func runServer(lc fx.Lifecycle, cfg Config, handler http.Handler, logger *zap.Lo
 			}
 			l.Listener = ln
 			logger.Info("listening", zap.String("addr", ln.Addr().String()))
+			limited := netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
 			go func() {
-				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				if err := srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 					logger.Error("http server stopped", zap.Error(err))
 				}
 			}()
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
+			stop.Store(true)
+			if delay := cfg.HTTP.ShutdownDelay.Duration; delay > 0 {
+				logger.Info("stopping: /readyz answers 503; still serving for the shutdown delay", zap.Duration("shutdown_delay", delay))
+				select {
+				case <-time.After(delay):
+				case <-ctx.Done():
+				}
+			}
 			logger.Info("shutting down: finishing in-flight requests")
 			// Fx's stop timeout also covers closing the bus and the database, so
 			// the drain gets only its own share of it.

@@ -111,6 +111,10 @@ func shapeCases(e apiEndpoint) []shapeCase {
 			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		{name: "JSON in another charset", body: e.body, opts: []option{withHeader("Content-Type", "application/json; charset=latin1")},
 			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
+		{name: "a compressed body", body: e.body, opts: []option{withHeader("Content-Encoding", "gzip")},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
+		{name: "identity, then gzip", body: e.body, opts: []option{withHeader("Content-Encoding", "identity, gzip")},
+			status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType},
 		bad("empty body", ""),
 		bad("whitespace", " \n"),
 		bad("null", "null"),
@@ -189,6 +193,15 @@ func TestMediaTypeMayHaveParametersAndAnyCase(t *testing.T) {
 			w := h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"secret"}`, withHeader("Content-Type", ct))
 			wantNoContent(t, w)
 		})
+	}
+}
+
+// A body that says it comes as it is, in any letter case, is read.
+func TestIdentityContentEncodingIsAccepted(t *testing.T) {
+	for _, ce := range []string{"identity", "IDENTITY", " identity "} {
+		h := newHarness(t)
+		w := h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"secret"}`, withHeader("Content-Encoding", ce))
+		wantNoContent(t, w)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 var (
 	errTooLarge       = domain.NewError(codePayloadTooLarge, "The request body is too large.")
 	errNotJSON        = domain.NewError(codeUnsupportedMediaType, "The request body must be application/json.")
+	errEncoded        = domain.NewError(codeUnsupportedMediaType, "The request body must not be encoded: Content-Encoding identity only.")
 	errUnreadableBody = invalidRequest("The request body could not be read.")
 )
 
@@ -43,8 +44,24 @@ func (s *server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return errUnreadableBody
 	case len(data) > 0 && !isJSON(r.Header.Get("Content-Type")):
 		return errNotJSON
+	case len(data) > 0 && !isIdentity(r.Header.Values("Content-Encoding")):
+		return errEncoded
 	}
 	return decodeJSON(data, v)
+}
+
+// isIdentity reports whether a body comes as it is: the service decodes no
+// compression, and a compressed body read as JSON would only fail later, or,
+// decompressed, could stand for far more than max_body_bytes.
+func isIdentity(encodings []string) bool {
+	for _, header := range encodings {
+		for coding := range strings.SplitSeq(header, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isJSON reports whether a Content-Type names application/json, in any letter case

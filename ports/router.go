@@ -46,8 +46,11 @@ type Senders struct {
 type Config struct {
 	MaxBodyBytes   int64         // [http] max_body_bytes; larger bodies get 413 (default 64 KiB)
 	RequestTimeout time.Duration // bound on one request's bus round trips (default 10s)
-	CookieName     string        // the session cookie's name (default auth_token)
-	CookieSecure   bool          // adds Secure to the session cookie
+	// ReadyTimeout bounds /readyz's probes (default 1s): a balancer asking about a
+	// database that hangs needs its answer before its own check times out.
+	ReadyTimeout time.Duration
+	CookieName   string // the session cookie's name (default auth_token)
+	CookieSecure bool   // adds Secure to the session cookie
 	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login
 	// throttle then keys on the client they name. None by default.
 	TrustedProxies []netip.Prefix
@@ -61,6 +64,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 10 * time.Second
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = time.Second
 	}
 	if c.CookieName == "" {
 		c.CookieName = "auth_token"

@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -26,10 +27,13 @@ func live(w http.ResponseWriter, _ *http.Request) error {
 }
 
 // ready answers 200 only when every probe passes, so that traffic is routed here only
-// when requests can succeed. Which probe failed goes to the log, not to the client.
+// when requests can succeed, and within ReadyTimeout: a dependency that hangs is
+// not ready. Which probe failed goes to the log, not to the client.
 func (s *server) ready(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadyTimeout)
+	defer cancel()
 	for _, probe := range s.probes {
-		if err := probe(r.Context()); err != nil {
+		if err := probe(ctx); err != nil {
 			return fmt.Errorf("%w: %w", errNotReady, err)
 		}
 	}

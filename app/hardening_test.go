@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/accounts/adapters/broker/brokertest"
+	"github.com/example/accounts/adapters/postgres/pgtest"
+)
+
+// Clients that open connections and never finish their headers, each sending a
+// megabyte of header, take no more than max_header_bytes each, and the service
+// keeps answering others meanwhile. Without the bound, 300 of them took hundreds
+// of megabytes.
+func TestUnfinishedHeadersKeepMemoryBounded(t *testing.T) {
+	t.Parallel()
+	bin := buildService(t)
+	env := []string{
+		"APP_CONFIG=" + absPath(t, "../config.toml"),
+		"APP_DATABASE_URL=" + pgtest.NewURL(t),
+		"APP_LOG_LEVEL=error",
+	}
+	svc := startChild(t, bin, env)
+	addr := strings.TrimPrefix(svc.url, "http://")
+	before := childRSS(t, svc)
+
+	const attackers = 300
+	var wg sync.WaitGroup
+	conns := make(chan net.Conn, attackers)
+	for range attackers {
+		wg.Go(func() {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				return
+			}
+			conns <- c
+			_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			_, _ = c.Write([]byte("GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: "))
+			pad := []byte(strings.Repeat("a", 64<<10))
+			for range 16 { // a megabyte, never ending the header
+				if _, err := c.Write(pad); err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(conns)
+	defer func() {
+		for c := range conns {
+			_ = c.Close()
+		}
+	}()
+
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(svc.url + "/livez")
+	if err != nil {
+		t.Fatalf("/livez while the headers pile up: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/livez: %d", resp.StatusCode)
+	}
+	// The bound: what the process held before, and a few dozen megabytes for
+	// everything the connections can hold at 8 KiB of header each.
+	if after := childRSS(t, svc); after > before+64 {
+		t.Errorf("RSS went from %.0f MB to %.0f MB under %d unfinished megabyte headers", before, after, attackers)
+	}
+}
+
+// childRSS is a child service's resident memory in MB.
+func childRSS(t *testing.T, c *child) float64 {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return float64(kb) / 1024
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// /readyz answers within its own short bound when the database hangs, rather than
+// after the request timeout: a balancer's health check must not time out first.
+func TestReadinessAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
+	t.Parallel()
+	proxy, dbURL := brokertest.ViaProxy(t, pgtest.NewURL(t), "5432") // a TCP proxy the test can freeze
+	s := startService(t, map[string]string{"APP_DATABASE_URL": dbURL})
+	c := s.client()
+	assertStatus(t, c.do("GET", "/readyz", nil), http.StatusOK, "")
+
+	proxy.Freeze()
+	start := time.Now()
+	assertStatus(t, c.do("GET", "/readyz", nil), http.StatusServiceUnavailable, "unavailable")
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("/readyz took %v with the database hanging, want about a second", took)
+	}
+	proxy.Restore()
+}
+
+// On stop, /readyz turns 503 at once while the service goes on serving for
+// shutdown_delay, so that a load balancer stops sending before it stops listening.
+func TestShutdownDelayKeepsServingWhileNotReady(t *testing.T) {
+	t.Parallel()
+	s, app := startServiceApp(t, map[string]string{"APP_HTTP_SHUTDOWN_DELAY": "1s"})
+	c := s.client()
+	assertStatus(t, c.do("GET", "/readyz", nil), http.StatusOK, "")
+
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		app.RequireStop()
+	}()
+	waitForStatus(t, c, "/readyz", http.StatusServiceUnavailable)
+	assertStatus(t, c.do("GET", "/livez", nil), http.StatusOK, "")
+	assertStatus(t, c.do("GET", "/api/v1/", nil), http.StatusOK, "")
+	select {
+	case <-stopped:
+		t.Fatal("stopped before the shutdown delay was over")
+	default:
+	}
+	<-stopped
+	if conn, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+		_ = conn.Close()
+		t.Error("still listening after the stop")
+	}
+}
