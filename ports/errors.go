@@ -17,6 +17,7 @@ const (
 	codeInvalidRequest       domain.Code = "invalid_request"        // 400
 	codeAlreadyAuthenticated domain.Code = "already_authenticated"  // 403
 	codeMethodNotAllowed     domain.Code = "method_not_allowed"     // 405
+	codeRequestTimeout       domain.Code = "request_timeout"        // 408
 	codePayloadTooLarge      domain.Code = "payload_too_large"      // 413
 	codeUnsupportedMediaType domain.Code = "unsupported_media_type" // 415
 )
@@ -35,6 +36,7 @@ var statuses = map[domain.Code]int{
 	domain.CodeInvalidCurrentPassword: http.StatusForbidden,
 	domain.CodeNotFound:               http.StatusNotFound,
 	codeMethodNotAllowed:              http.StatusMethodNotAllowed,
+	codeRequestTimeout:                http.StatusRequestTimeout,
 	domain.CodeUsernameTaken:          http.StatusConflict,
 	codePayloadTooLarge:               http.StatusRequestEntityTooLarge,
 	codeUnsupportedMediaType:          http.StatusUnsupportedMediaType,
@@ -82,13 +84,19 @@ func classify(err error) (*domain.Error, int) {
 //
 // A request whose client hung up gets no answer: nobody is left to read it, and err
 // is then most likely the cancellation itself, which says nothing about the service's
-// health. Only the access log hears of it, as a 499.
+// health. Only the access log hears of it, as a 499. The one exception is a body that
+// did not arrive in time: net/http cancels the request's context then too, but the
+// client is still there and is told 408.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(r.Context().Err(), context.Canceled) {
+	e, status := classify(err)
+	if status == http.StatusRequestTimeout {
+		// The rest of the body may still be on its way; the connection cannot carry
+		// another request.
+		w.Header().Set("Connection", "close")
+	} else if errors.Is(r.Context().Err(), context.Canceled) {
 		notesFrom(r.Context()).clientGone = true
 		return
 	}
-	e, status := classify(err)
 	if status >= http.StatusInternalServerError {
 		notesFrom(r.Context()).err = err
 	}

@@ -27,6 +27,7 @@ func TestDomainCodes(t *testing.T) {
 		{domain.CodeInvalidCurrentPassword, http.StatusForbidden},
 		{domain.CodeNotFound, http.StatusNotFound},
 		{codeMethodNotAllowed, http.StatusMethodNotAllowed},
+		{codeRequestTimeout, http.StatusRequestTimeout},
 		{domain.CodeUsernameTaken, http.StatusConflict},
 		{codePayloadTooLarge, http.StatusRequestEntityTooLarge},
 		{codeUnsupportedMediaType, http.StatusUnsupportedMediaType},

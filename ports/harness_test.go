@@ -21,18 +21,20 @@ import (
 )
 
 // fakeSender records the last message it was sent, with its context, and answers
-// with res or err.
+// with res or err, after delay.
 type fakeSender[M, R any] struct {
 	msg   M
 	ctx   context.Context
 	calls int
 	res   R
 	err   error
+	delay time.Duration
 }
 
 func (f *fakeSender[M, R]) Send(ctx context.Context, msg M) (R, error) {
 	f.ctx, f.msg = ctx, msg
 	f.calls++
+	time.Sleep(f.delay)
 	return f.res, f.err
 }
 
@@ -74,6 +76,9 @@ type harness struct {
 	getUser           *fakeSender[queries.GetUser, queries.UserView]
 	listUsers         *fakeSender[queries.ListUsers, queries.UserPage]
 	probes            []Probe
+	// aborted says whether the last request was aborted (http.ErrAbortHandler), as
+	// net/http does by closing the connection without an answer.
+	aborted bool
 }
 
 const testMaxBody = 1024
@@ -152,7 +157,7 @@ func withoutHeader(name string) option {
 
 // do serves one request; a non-empty body is sent as application/json unless an
 // option says otherwise.
-func (h *harness) do(method, path, body string, opts ...option) *httptest.ResponseRecorder {
+func (h *harness) do(method, path, body string, opts ...option) (w *httptest.ResponseRecorder) {
 	h.t.Helper()
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
@@ -161,7 +166,16 @@ func (h *harness) do(method, path, body string, opts ...option) *httptest.Respon
 	for _, opt := range opts {
 		opt(r)
 	}
-	w := httptest.NewRecorder()
+	w = httptest.NewRecorder()
+	h.aborted = false
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler { //nolint:errorlint // net/http compares the same way
+				panic(v)
+			}
+			h.aborted = true
+		}
+	}()
 	h.router().ServeHTTP(w, r)
 	return w
 }

@@ -2,9 +2,11 @@ package ports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -97,6 +99,11 @@ func notesFrom(ctx context.Context) *notes {
 // panic into a 500 on that same line with its stack. It logs the path but never the
 // query, headers, cookies or bodies, any of which may hold a secret. client names
 // the client behind a trusted proxy, logged when it is not the TCP peer.
+//
+// The line tells what the client got, not what the handler meant to send: the
+// response is flushed before the line is written, so one the connection could not
+// carry (a client that stopped reading until the write timeout, or hung up) is logged
+// with the error that stopped it.
 func withAccessLog(logger *zap.Logger, client func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -111,7 +118,13 @@ func withAccessLog(logger *zap.Logger, client func(*http.Request) string, next h
 					writeError(rec, r, n.err)
 				}
 			}
+			rec.flush()
 			logRequest(logger, r, client(r), rec, n, time.Since(start), panicked)
+			if rec.status == 0 && n.clientGone {
+				// Returning without a word would make net/http answer 200 to whoever
+				// may still be listening; aborting closes the connection instead.
+				panic(http.ErrAbortHandler)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -142,6 +155,15 @@ func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorde
 		fields = append(fields, zap.Error(n.err))
 	}
 	level := zapcore.InfoLevel
+	if rec.writeErr != nil {
+		// The client did not get the whole response. A write deadline that passed is
+		// worth a look (a client that stops reading holds a connection until then);
+		// a connection the client closed is its own business.
+		fields = append(fields, zap.NamedError("write_error", rec.writeErr))
+		if errors.Is(rec.writeErr, os.ErrDeadlineExceeded) {
+			level = zapcore.WarnLevel
+		}
+	}
 	if status >= http.StatusInternalServerError {
 		level = zapcore.ErrorLevel
 	}
@@ -153,11 +175,13 @@ func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorde
 	logger.Log(level, "http request", fields...)
 }
 
-// recorder remembers the status and size of a response for the access log.
+// recorder remembers the status and size of a response for the access log, and the
+// first error writing it met.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status   int
+	bytes    int64
+	writeErr error
 }
 
 func (rec *recorder) WriteHeader(status int) {
@@ -173,7 +197,24 @@ func (rec *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := rec.ResponseWriter.Write(b)
 	rec.bytes += int64(n)
+	if err != nil && rec.writeErr == nil {
+		rec.writeErr = err
+	}
 	return n, err
+}
+
+// flush sends what the handler wrote, so that a failure to deliver it is known
+// before the access log line is written. It only flushes a response that declared
+// its length: flushing any other would switch it to chunked encoding. Every response
+// the service writes itself declares it; the cost is nil, since net/http would make
+// the same write a moment later.
+func (rec *recorder) flush() {
+	if rec.status == 0 || rec.writeErr != nil || rec.Header().Get("Content-Length") == "" {
+		return
+	}
+	if err := http.NewResponseController(rec.ResponseWriter).Flush(); err != nil {
+		rec.writeErr = err
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection's own writer.

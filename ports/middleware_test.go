@@ -146,6 +146,9 @@ func TestClientThatHangsUpIsLogged499(t *testing.T) {
 			if w.Body.Len() != 0 || w.Header().Get("Content-Type") != "" || w.Header().Get("Retry-After") != "" {
 				t.Errorf("answered a client that is gone: %d %v %s", w.Code, w.Header(), w.Body)
 			}
+			if !h.aborted {
+				t.Error("the request was not aborted: net/http would answer 200 to anyone still listening")
+			}
 			entries := h.logs.All()
 			if len(entries) != 1 {
 				t.Fatalf("%d log lines, want exactly one: %v", len(entries), entries)

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -26,6 +27,7 @@ var (
 	errNotJSON        = domain.NewError(codeUnsupportedMediaType, "The request body must be application/json.")
 	errEncoded        = domain.NewError(codeUnsupportedMediaType, "The request body must not be encoded: Content-Encoding identity only.")
 	errUnreadableBody = invalidRequest("The request body could not be read.")
+	errBodyTooSlow    = domain.NewError(codeRequestTimeout, "The request body did not arrive in time.")
 )
 
 // readJSON reads the body of r into v in the contract's order: its size (413), its
@@ -40,6 +42,9 @@ func (s *server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return errTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's read timeout passed while the client was still sending.
+		return errBodyTooSlow
 	case err != nil:
 		return errUnreadableBody
 	case len(data) > 0 && !isJSON(r.Header.Get("Content-Type")):
