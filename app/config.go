@@ -98,6 +98,10 @@ type DatabaseConfig struct {
 	URL             string `toml:"url" redact:"url"`
 	CreateIfMissing bool   `toml:"create_if_missing"`
 	MaxOpenConns    int    `toml:"max_open_conns"`
+	// StatementTimeout and IdleInTransactionTimeout are the server's own bounds on
+	// the service's connections (postgres.Config says why); 0 turns one off.
+	StatementTimeout         Duration `toml:"statement_timeout"`
+	IdleInTransactionTimeout Duration `toml:"idle_in_transaction_timeout"`
 }
 
 // SecurityConfig is [security].
@@ -335,7 +339,11 @@ func defaultConfig() Config {
 			IdleTimeout:       Duration{2 * time.Minute},
 			ShutdownDelay:     Duration{5 * time.Second},
 		},
-		Database: DatabaseConfig{MaxOpenConns: 20},
+		Database: DatabaseConfig{
+			MaxOpenConns:             20,
+			StatementTimeout:         Duration{10 * time.Second},
+			IdleInTransactionTimeout: Duration{15 * time.Second},
+		},
 		Security: SecurityConfig{
 			BcryptCost:      11,
 			HashConcurrency: runtime.NumCPU(),
@@ -394,6 +402,11 @@ func (c Config) problems() []Problem {
 
 	ps.url("database.url", c.Database.URL, "postgres", "postgresql")
 	ps.check(c.Database.MaxOpenConns > 0, "database.max_open_conns", "must be greater than zero")
+	ps.check(c.Database.StatementTimeout.Duration == 0 || c.Database.StatementTimeout.Duration >= time.Second,
+		"database.statement_timeout", "must be 0 (off) or at least 1s")
+	ps.check(c.Database.IdleInTransactionTimeout.Duration == 0 || c.Database.IdleInTransactionTimeout.Duration > minIdleInTransaction,
+		"database.idle_in_transaction_timeout",
+		fmt.Sprintf("must be 0 (off) or longer than %s: events are published to the broker inside a transaction", minIdleInTransaction))
 
 	ps.secret("security.jwt_secret", c.Security.JWTSecret, production)
 	ps.secret("security.password_pepper", c.Security.PasswordPepper, production)

@@ -122,6 +122,8 @@ func TestConfigDefaultsApplyToAbsentKeys(t *testing.T) {
 		{"http.shutdown_timeout", cfg.HTTP.ShutdownTimeout, Duration{15 * time.Second}},
 		{"http.read_header_timeout", cfg.HTTP.ReadHeaderTimeout, Duration{5 * time.Second}},
 		{"database.max_open_conns", cfg.Database.MaxOpenConns, 20},
+		{"database.statement_timeout", cfg.Database.StatementTimeout, Duration{10 * time.Second}},
+		{"database.idle_in_transaction_timeout", cfg.Database.IdleInTransactionTimeout, Duration{15 * time.Second}},
 		{"security.bcrypt_cost", cfg.Security.BcryptCost, 11},
 		{"security.hash_concurrency", cfg.Security.HashConcurrency, runtime.NumCPU()},
 		{"security.hash_wait", cfg.Security.HashWait, Duration{time.Second}},
@@ -210,6 +212,18 @@ func TestConfigExplicitZeroTurnsALoginLimitOff(t *testing.T) {
 	}
 	if got := cfg.RateLimit; got != (RateLimitConfig{LoginPerMinuteIP: 0, LoginPerMinuteAccount: 5}) {
 		t.Errorf("ratelimit = %+v, want the address limit off and the account limit at its default", got)
+	}
+}
+
+func TestConfigExplicitZeroTurnsADatabaseTimeoutOff(t *testing.T) {
+	path := writeFile(t, "off.toml", minimalFile)
+	cfg, err := LoadConfig(fakeEnv(map[string]string{"APP_CONFIG": path,
+		"APP_DATABASE_STATEMENT_TIMEOUT": "0s", "APP_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "0s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := databaseConfig(cfg); got.StatementTimeout != 0 || got.IdleInTransactionTimeout != 0 {
+		t.Errorf("database timeouts = %v, %v; want both off", got.StatementTimeout, got.IdleInTransactionTimeout)
 	}
 }
 
@@ -326,6 +340,9 @@ func TestConfigEveryRuleReportsItsKey(t *testing.T) {
 		{"missing database url", map[string]string{"APP_DATABASE_URL": ""}, "database.url: is required"},
 		{"database url of another kind", map[string]string{"APP_DATABASE_URL": "mysql://root:pw@db/x"}, "database.url: must be a URL starting with postgres:// or postgresql://"},
 		{"negative pool size", map[string]string{"APP_DATABASE_MAX_OPEN_CONNS": "-1"}, "database.max_open_conns: must be greater than zero"},
+		{"statement timeout too short", map[string]string{"APP_DATABASE_STATEMENT_TIMEOUT": "500ms"}, "database.statement_timeout: must be 0 (off) or at least 1s"},
+		{"idle transaction timeout below the broker's", map[string]string{"APP_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "7s"},
+			"database.idle_in_transaction_timeout: must be 0 (off) or longer than 7s: events are published to the broker inside a transaction"},
 		{"short jwt secret", map[string]string{"APP_SECURITY_JWT_SECRET": strings.Repeat("s", 31)}, "security.jwt_secret: must be at least 32 bytes"},
 		{"short pepper", map[string]string{"APP_SECURITY_PASSWORD_PEPPER": "pepper"}, "security.password_pepper: must be at least 32 bytes"},
 		{"bcrypt cost too low", map[string]string{"APP_SECURITY_BCRYPT_COST": "3"}, "security.bcrypt_cost: must be from 4 to 31"},

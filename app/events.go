@@ -40,6 +40,11 @@ const brokerAckDeadline = 6 * time.Second
 // all again after the restart.
 const eventsCloseTimeout = brokerAckDeadline + time.Second
 
+// minIdleInTransaction is the shortest database.idle_in_transaction_timeout the
+// events allow: the broker group's transaction sits idle while the broker
+// acknowledges, up to brokerAckDeadline, and the server must not end it meanwhile.
+const minIdleInTransaction = brokerAckDeadline + time.Second
+
 // Consumer group names: the outbox keeps each group's position under its name, so
 // a name must never change once deployed. Each broker has a group of its own, so
 // that switching brokers starts the new one from the oldest event retained.

@@ -96,28 +96,39 @@ func (e usageError) Error() string { return e.msg }
 
 func databaseConfig(cfg Config) postgres.Config {
 	return postgres.Config{
-		URL:             cfg.Database.URL,
-		MaxOpenConns:    cfg.Database.MaxOpenConns,
-		CreateIfMissing: cfg.Database.CreateIfMissing,
+		URL:                      cfg.Database.URL,
+		MaxOpenConns:             cfg.Database.MaxOpenConns,
+		CreateIfMissing:          cfg.Database.CreateIfMissing,
+		StatementTimeout:         cfg.Database.StatementTimeout.Duration,
+		IdleInTransactionTimeout: cfg.Database.IdleInTransactionTimeout.Duration,
 	}
 }
 
 // openDatabase opens the configured database, creating it when allowed, and applies
-// pending migrations: every subcommand works on an up-to-date schema.
+// pending migrations: every subcommand works on an up-to-date schema. Migrations
+// run on a connection of their own, free of the statement timeouts, which the
+// service's pool then has.
 func openDatabase(ctx context.Context, cfg Config, logger *zap.Logger) (*bun.DB, error) {
-	db, err := postgres.Open(ctx, databaseConfig(cfg))
-	if err != nil {
+	if err := migrateUp(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
+	return postgres.Open(ctx, databaseConfig(cfg))
+}
+
+func migrateUp(ctx context.Context, cfg Config, logger *zap.Logger) error {
+	db, err := postgres.Open(ctx, databaseConfig(cfg).ForMigrations())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
 	applied, err := postgres.MigrateUp(ctx, postgres.NewMigrator(db))
 	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("applying migrations: %w", err)
+		return fmt.Errorf("applying migrations: %w", err)
 	}
 	for _, name := range applied {
 		logger.Info("migration applied", zap.String("name", name))
 	}
-	return db, nil
+	return nil
 }
 
 // serve runs the service until SIGINT or SIGTERM. Stopping is the reverse of

@@ -24,7 +24,7 @@ func migrateCommand(cfg Config, logger *zap.Logger, args []string, stdout io.Wri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db, err := postgres.Open(ctx, databaseConfig(cfg))
+	db, err := postgres.Open(ctx, databaseConfig(cfg).ForMigrations())
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ const (
 	adminShutdown            = "57P01"
 	crashShutdown            = "57P02"
 	cannotConnectNow         = "57P03"
+	queryCanceled            = "57014" // statement_timeout, or a cancel request
 )
 
 // usernameConstraint is the unique constraint on users.username (see migrations):
@@ -71,8 +72,9 @@ func isUsernameTaken(err error) bool {
 }
 
 // isConnectionFailure reports failures of the connection rather than of the
-// statement: the server is down, restarting, unreachable or too slow, and the same
-// request may well succeed a moment later.
+// statement: the server is down, restarting, unreachable or too slow (a statement
+// cancelled by statement_timeout), and the same request may well succeed a moment
+// later.
 func isConnectionFailure(err error) bool {
 	var connectErr *pgconn.ConnectError
 	if errors.As(err, &connectErr) {
@@ -81,7 +83,7 @@ func isConnectionFailure(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case adminShutdown, crashShutdown, cannotConnectNow:
+		case adminShutdown, crashShutdown, cannotConnectNow, queryCanceled:
 			return true
 		}
 		return strings.HasPrefix(pgErr.Code, connectionExceptionClass)

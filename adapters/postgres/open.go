@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -22,6 +24,27 @@ type Config struct {
 	// CreateIfMissing creates the database when it does not exist, so that a fresh
 	// environment needs no manual step before the first start.
 	CreateIfMissing bool
+	// StatementTimeout is the server's statement_timeout on every connection: the
+	// longest one statement may run before PostgreSQL cancels it. A request that
+	// gives up does not stop its statement on the server (the driver only drops the
+	// connection), so this is what bounds the work a slow query costs the database.
+	// 0 leaves the server's setting.
+	StatementTimeout time.Duration
+	// IdleInTransactionTimeout is the server's idle_in_transaction_session_timeout:
+	// a connection that sits in an open transaction without a statement for that
+	// long is closed by PostgreSQL, its transaction rolled back and its locks
+	// released, so that a process that hangs (or a network that drops it without a
+	// word) cannot hold rows locked for longer. 0 leaves the server's setting.
+	IdleInTransactionTimeout time.Duration
+}
+
+// ForMigrations is c for the connection that migrates the schema: one at a time, and
+// without the statement timeouts, which a migration (an index build on a large
+// table) or its wait for another instance's migration lock may rightly exceed.
+func (c Config) ForMigrations() Config {
+	c.StatementTimeout, c.IdleInTransactionTimeout = 0, 0
+	c.MaxOpenConns = 2
+	return c
 }
 
 // Open connects to the database and checks that it answers. Its errors never quote
@@ -37,6 +60,9 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 	// is new. pgx's default mode would prepare and cache each one: a second round
 	// trip per query, for statements that are never reused.
 	connConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// Sent in the startup message: set on every connection at no round trip.
+	setRuntimeParam(connConfig, "statement_timeout", cfg.StatementTimeout)
+	setRuntimeParam(connConfig, "idle_in_transaction_session_timeout", cfg.IdleInTransactionTimeout)
 
 	db := newDB(connConfig, cfg.MaxOpenConns)
 	err = db.PingContext(ctx)
@@ -50,6 +76,15 @@ func Open(ctx context.Context, cfg Config) (*bun.DB, error) {
 		return nil, mapError(fmt.Sprintf("open database %q", connConfig.Database), err)
 	}
 	return db, nil
+}
+
+// setRuntimeParam sets a server setting in milliseconds, unless d is 0. A setting
+// the URL already names (?statement_timeout=…) is overridden: the configuration
+// says what the service relies on.
+func setRuntimeParam(connConfig *pgx.ConnConfig, name string, d time.Duration) {
+	if d > 0 {
+		connConfig.RuntimeParams[name] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+	}
 }
 
 // Ping tells the readiness probe whether the database answers.
