@@ -156,12 +156,15 @@ func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorde
 	}
 	level := zapcore.InfoLevel
 	if rec.writeErr != nil {
-		// The client did not get the whole response. A write deadline that passed is
-		// worth a look (a client that stops reading holds a connection until then);
-		// a connection the client closed is its own business.
+		// The client did not get the whole response. Like nginx and Envoy, the line
+		// keeps the status that was being sent and says the response was cut short.
+		// A write deadline that passed is an error: the response did not go out in
+		// the time the service allows (a slow handler, or a client that stops
+		// reading and holds a connection until then). A connection the client
+		// closed is its own business.
 		fields = append(fields, zap.NamedError("write_error", rec.writeErr))
 		if errors.Is(rec.writeErr, os.ErrDeadlineExceeded) {
-			level = zapcore.WarnLevel
+			level = zapcore.ErrorLevel
 		}
 	}
 	if status >= http.StatusInternalServerError {
