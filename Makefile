@@ -9,9 +9,38 @@ GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$
 USERNAME ?= admin
 # Users seeded for `make bench`'s API benchmarks, e.g. `make bench USERS=1000000`.
 USERS ?= 10000
+# How long `make fuzz` runs each fuzz target, e.g. `make fuzz FUZZTIME=10m`, and how
+# long `make test` does, just enough to catch a regression the seeds do not.
+FUZZTIME ?= 1m
+FUZZTIME_TEST ?= 2s
+
+# Every fuzz target, as package:Target. `go test -fuzz` fuzzes one target per run.
+# New interesting inputs go to the fuzz cache in GOCACHE (`go clean -fuzzcache`
+# empties it); only an input that fails is written to the package's testdata/fuzz,
+# to be kept as a regression seed once fixed.
+FUZZ_TARGETS := \
+	./domain:FuzzValidateUsername \
+	./domain:FuzzValidatePassword \
+	./ports:FuzzDecode \
+	./ports:FuzzDecodeJSON \
+	./ports:FuzzParseListQuery \
+	./ports:FuzzListQueryParams \
+	./queries:FuzzParseCursor \
+	./queries:FuzzCursorRoundTrip \
+	./adapters/token:FuzzSessionID \
+	./adapters/token:FuzzIssuedTokens \
+	./adapters/password:FuzzEquivalentSpellingsVerify
+
+# fuzz-each runs every fuzz target for $(1), stopping at the first failure.
+define fuzz-each
+	@for t in $(FUZZ_TARGETS); do \
+		echo "go test -run '^\$$' -fuzz '^$${t#*:}\$$' -fuzztime $(1) $${t%%:*}"; \
+		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(1) "$${t%%:*}" || exit 1; \
+	done
+endef
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-crash lint migrate superadmin bench
+.PHONY: help run test test-crash fuzz lint migrate superadmin bench
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -19,13 +48,17 @@ help: ## List the targets
 run: ## Serve the API with config.toml, after applying pending migrations
 	go run ./app serve
 
-test: ## Vet, lint, then run every test with the race detector (needs PostgreSQL, NATS, RabbitMQ)
+test: ## Vet, lint, every test with the race detector (needs PostgreSQL, NATS, RabbitMQ), then each fuzz target for 2s
 	go vet ./...
 	$(GOLANGCI_LINT) run
 	go test -race -count=1 ./...
+	$(call fuzz-each,$(FUZZTIME_TEST))
 
 test-crash: ## Kill the service with SIGKILL mid-burst for many rounds, then check every event
 	go test -count=1 -timeout 30m -run '^TestCrashSafety$$' ./app -args -crash.rounds=30 -crash.users=300
+
+fuzz: ## Run each fuzz target for FUZZTIME (default 1m)
+	$(call fuzz-each,$(FUZZTIME))
 
 lint: ## Run golangci-lint only
 	$(GOLANGCI_LINT) run

@@ -30,7 +30,7 @@ func NewChangeOwnPasswordHandler(store Store, hasher PasswordHasher, clock Clock
 // may be why the password is changing. The caller's own session stays.
 func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassword) (NoResult, error) {
 	if err := domain.Validate(
-		domain.ValidatePassword("current_password", cmd.CurrentPassword),
+		domain.ValidatePasswordToCheck("current_password", cmd.CurrentPassword),
 		domain.ValidatePassword("new_password", cmd.NewPassword),
 	); err != nil {
 		return NoResult{}, err

@@ -44,7 +44,7 @@ func NewLoginHandler(store Store, hasher PasswordHasher, tokens Tokens, throttle
 func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err error) {
 	if err := domain.Validate(
 		domain.ValidateUsername(cmd.Username),
-		domain.ValidatePassword("password", cmd.Password),
+		domain.ValidatePasswordToCheck("password", cmd.Password),
 	); err != nil {
 		return LoginResult{}, err
 	}

@@ -74,7 +74,8 @@ type PasswordHasher interface {
 	// refuse as a wrong password.
 	Verify(ctx context.Context, hash, password string) (bool, error)
 	// Outdated reports whether hash was made with other settings than the current
-	// ones (another bcrypt cost), so that a login that has just proved the password
+	// ones (another bcrypt cost, or an earlier format, such as one made before
+	// passwords were normalised), so that a login that has just proved the password
 	// can store a fresh hash of it.
 	Outdated(hash string) bool
 }

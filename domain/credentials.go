@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -53,14 +54,44 @@ func isSpecial(c byte) bool {
 	return strings.IndexByte("._-", c) >= 0
 }
 
-// ValidatePassword applies the password rule to the field named field: at least six
-// Unicode code points, every character allowed, no upper bound but the body size.
+// ValidatePassword applies the rules of a password being set to the field named
+// field: at least six Unicode code points, and at least one of them visible. Any
+// character may appear, and there is no upper bound but the body size.
 func ValidatePassword(field, password string) *FieldError {
+	if fe := ValidatePasswordToCheck(field, password); fe != nil {
+		return fe
+	}
+	if strings.IndexFunc(password, isVisible) < 0 {
+		return &FieldError{Field: field, Message: "must contain a visible character, not only spaces or invisible ones"}
+	}
+	return nil
+}
+
+// ValidatePasswordToCheck applies the rules every stored password meets to one given
+// to be checked against it (a login's, a current password): only the length. The
+// visible-character rule came later, so a password set before it may be invisible,
+// and its owner must still be able to log in and change it.
+func ValidatePasswordToCheck(field, password string) *FieldError {
 	if utf8.RuneCountInString(password) < PasswordMinLength {
 		return &FieldError{Field: field, Message: "must be at least 6 characters long"}
 	}
 	return nil
 }
+
+// isVisible reports whether r draws something. A password of nothing else looks
+// empty, or like a few spaces, to its owner, and is what a paste of stray formatting
+// or a stuck key makes. Invisible are white space, control and format characters
+// (zero width space, joiners, direction marks, the byte order mark, U+180E), the
+// rest of what Unicode tells renderers to ignore (variation selectors, the Hangul
+// fillers, letters by category that draw nothing), and the blank Braille pattern,
+// the usual stand-in for a space where one is refused.
+func isVisible(r rune) bool {
+	return !unicode.IsSpace(r) && !unicode.IsControl(r) &&
+		!unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) &&
+		r != brailleBlank
+}
+
+const brailleBlank = '\u2800'
 
 // Validate gathers the field errors that are not nil into one validation_failed
 // error, or returns nil when there are none.

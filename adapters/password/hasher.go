@@ -9,15 +9,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 )
 
 var _ commands.PasswordHasher = (*Hasher)(nil)
+
+// nfcPrefix marks a stored hash made from the password's Unicode NFC form: the
+// prefix followed by a bcrypt hash, such as "$nfc$2a$11$…". A bcrypt hash always
+// starts with "$2", so no hash of the earlier format, a bare bcrypt hash of the raw
+// password, can be mistaken for one.
+const nfcPrefix = "$nfc"
 
 // MinPepperLength is the shortest pepper accepted: 256 bits, the same strength as the
 // HMAC output it keys.
@@ -91,9 +99,10 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	return h, nil
 }
 
-// Hash returns the bcrypt hash of the password's pre-hash, to be stored as is.
+// Hash returns the hash to be stored as is: nfcPrefix and the bcrypt hash of the
+// pre-hash of the password's NFC form (see the package documentation).
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	pre := h.prehash(password)
+	pre := h.prehash(norm.NFC.String(password))
 	var (
 		hash []byte
 		err  error
@@ -104,18 +113,20 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("password: hash: %w", err)
 	}
-	return string(hash), nil
+	return nfcPrefix + string(hash), nil
 }
 
-// Verify reports whether password matches hash, comparing in constant time. A hash
+// Verify reports whether password matches the stored hash, comparing in constant
+// time. Hashes of the earlier format were made from the password as typed, so they
+// are compared with it unnormalised; Outdated has the login replace them. A hash
 // bcrypt cannot parse (empty for an unknown user, or damaged) fails before the
 // expensive part, so a comparison with the dummy hash spends that time anyway; the
 // answer is then false whatever the dummy comparison says.
-func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
-	pre := h.prehash(password)
+func (h *Hasher) Verify(ctx context.Context, stored, password string) (bool, error) {
+	hash, pre := h.toCompare(stored, password)
 	var match bool
 	err := h.run(ctx, func() {
-		err := h.compare([]byte(hash), pre)
+		err := h.compare(hash, pre)
 		switch {
 		case err == nil:
 			match = true
@@ -127,6 +138,18 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 		return false, err // match may still be written by the work running on
 	}
 	return match, nil
+}
+
+// toCompare splits a stored hash into its bcrypt hash and the pre-hash of the
+// password in the form that format was made from. The password is normalised
+// whatever the format, so that neither the format nor an unknown user's empty hash
+// shows in the time taken.
+func (h *Hasher) toCompare(stored, password string) (hash, pre []byte) {
+	normalised := norm.NFC.String(password)
+	if rest, ok := strings.CutPrefix(stored, nfcPrefix); ok {
+		return []byte(rest), h.prehash(normalised)
+	}
+	return []byte(stored), h.prehash(password)
 }
 
 // run does work, one bcrypt run's worth of CPU, in a hashing slot. It returns when
@@ -152,11 +175,14 @@ func (h *Hasher) run(ctx context.Context, work func()) error {
 	}
 }
 
-// Outdated reports whether hash is a bcrypt hash of another cost than the
-// configured one. Anything bcrypt cannot read is not renewed: it never verifies.
-func (h *Hasher) Outdated(hash string) bool {
+// Outdated reports whether a stored hash is one the login should renew: one of the
+// earlier format, made from the password unnormalised, or a bcrypt hash of another
+// cost than the configured one. Anything bcrypt cannot read is not renewed: it
+// never verifies.
+func (h *Hasher) Outdated(stored string) bool {
+	hash, normalised := strings.CutPrefix(stored, nfcPrefix)
 	cost, err := bcrypt.Cost([]byte(hash))
-	return err == nil && cost != h.cost
+	return err == nil && (!normalised || cost != h.cost)
 }
 
 // prehash maps a password of any length to 64 ASCII bytes, within bcrypt's 72.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,10 +92,17 @@ func TestUnknownUserCostsOneFullComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	earlier, err := bcrypt.GenerateFromPassword(h.prehash("correct horse"), h.cost)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	for _, tc := range []struct{ name, hash, want string }{
-		{"wrong password", stored, stored},
+		{"wrong password", stored, strings.TrimPrefix(stored, nfcPrefix)},
+		{"wrong password, earlier format", string(earlier), string(earlier)},
 		{"unknown user", "", string(h.dummy)},
 		{"damaged hash", "$2a$04$not-a-hash", string(h.dummy)},
+		{"damaged hash after the prefix", nfcPrefix + "$2a$04$not-a-hash", string(h.dummy)},
 	} {
 		full = nil
 		ok, err := h.Verify(t.Context(), tc.hash, "wrong horse")
@@ -107,25 +115,47 @@ func TestUnknownUserCostsOneFullComparison(t *testing.T) {
 	}
 }
 
-// A hash made at another cost is outdated; the configured cost, or anything that is
-// not a bcrypt hash (it never verifies anyway), is not.
+// A hash is outdated when it is of the earlier format, made from the password
+// unnormalised, or of another cost; a hash of the current format and cost, or
+// anything that is not a bcrypt hash (it never verifies anyway), is not.
 func TestOutdated(t *testing.T) {
 	h := newOneSlotHasher(t, time.Second)
 	current, err := h.Hash(t.Context(), "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
-	older, err := bcrypt.GenerateFromPassword(h.prehash("correct horse"), h.cost+1)
-	if err != nil {
-		t.Fatal(err)
+	bcryptOf := func(cost int) string {
+		hash, err := bcrypt.GenerateFromPassword(h.prehash("correct horse"), cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(hash)
 	}
-	for hash, want := range map[string]bool{current: false, string(older): true, "": false, "not a hash": false} {
-		if got := h.Outdated(hash); got != want {
-			t.Errorf("Outdated(%.12q…) = %v, want %v", hash, got, want)
+	earlier, earlierCostlier := bcryptOf(h.cost), bcryptOf(h.cost+1)
+	costlier := nfcPrefix + earlierCostlier
+
+	for _, tc := range []struct {
+		name, hash string
+		want       bool
+	}{
+		{"current", current, false},
+		{"another cost", costlier, true},
+		{"earlier format", earlier, true},
+		{"earlier format, another cost", earlierCostlier, true},
+		{"empty", "", false},
+		{"not a hash", "not a hash", false},
+		{"prefix only", nfcPrefix, false},
+		{"prefix and no bcrypt", nfcPrefix + "not a hash", false},
+		{"prefix twice", nfcPrefix + current, false},
+	} {
+		if got := h.Outdated(tc.hash); got != tc.want {
+			t.Errorf("%s: Outdated(%.16q…) = %v, want %v", tc.name, tc.hash, got, tc.want)
 		}
 	}
-	if ok, err := h.Verify(t.Context(), string(older), "correct horse"); !ok || err != nil {
-		t.Errorf("an outdated hash must still verify: %v, %v", ok, err)
+	for _, hash := range []string{costlier, earlier, earlierCostlier} {
+		if ok, err := h.Verify(t.Context(), hash, "correct horse"); !ok || err != nil {
+			t.Errorf("an outdated hash must still verify: Verify(%.16q…) = %v, %v", hash, ok, err)
+		}
 	}
 }
 
