@@ -123,6 +123,9 @@ type SessionConfig struct {
 	MaxLifetime      Duration `toml:"max_lifetime"`
 	// PurgeInterval is how often expired session rows are deleted.
 	PurgeInterval Duration `toml:"purge_interval"`
+	// MaxPerUser caps the sessions one user holds at once; a login beyond it ends
+	// the oldest. Zero sets no cap.
+	MaxPerUser int `toml:"max_per_user"`
 }
 
 // CookieConfig is [cookie].
@@ -159,7 +162,16 @@ type EventsConfig struct {
 type RateLimitConfig struct {
 	LoginPerMinuteIP      int `toml:"login_per_minute_ip"`
 	LoginPerMinuteAccount int `toml:"login_per_minute_account"`
+	// HashPerMinuteIP is each client address's share of password hashing, right
+	// passwords and wrong ones, and HashBurstIP how many of those hashes it may
+	// have at once.
+	HashPerMinuteIP int `toml:"hash_per_minute_ip"`
+	HashBurstIP     int `toml:"hash_burst_ip"`
 }
+
+// minHashBurst is the most one request hashes: a password change checks the current
+// password and hashes the new one.
+const minHashBurst = 2
 
 // Duration is a time.Duration written in Go syntax ("30m", "2s"), in the file and in
 // the environment alike. TOML has no duration type, and a bare number would leave the
@@ -354,6 +366,7 @@ func defaultConfig() Config {
 			RefreshThreshold: 0.2,
 			MaxLifetime:      Duration{12 * time.Hour},
 			PurgeInterval:    Duration{10 * time.Minute},
+			MaxPerUser:       10,
 		},
 		Cookie: CookieConfig{Name: "auth_token"},
 		Events: EventsConfig{
@@ -367,6 +380,8 @@ func defaultConfig() Config {
 		RateLimit: RateLimitConfig{
 			LoginPerMinuteIP:      20,
 			LoginPerMinuteAccount: 5,
+			HashPerMinuteIP:       60,
+			HashBurstIP:           10,
 		},
 	}
 }
@@ -420,6 +435,7 @@ func (c Config) problems() []Problem {
 		"session.refresh_threshold", "must be greater than 0 and less than 1")
 	ps.check(c.Session.MaxLifetime.Duration >= c.Session.TTL.Duration, "session.max_lifetime", "must be at least session.ttl")
 	ps.check(c.Session.PurgeInterval.Duration > 0, "session.purge_interval", "must be greater than zero")
+	ps.check(c.Session.MaxPerUser >= 0, "session.max_per_user", "must be zero (no cap) or more")
 
 	// net/http silently drops a cookie whose name it cannot send; check with its own rule.
 	ps.check((&http.Cookie{Name: c.Cookie.Name}).Valid() == nil,
@@ -446,6 +462,11 @@ func (c Config) problems() []Problem {
 
 	ps.check(c.RateLimit.LoginPerMinuteIP >= 0, "ratelimit.login_per_minute_ip", "must be zero (off) or more")
 	ps.check(c.RateLimit.LoginPerMinuteAccount >= 0, "ratelimit.login_per_minute_account", "must be zero (off) or more")
+	ps.check(c.RateLimit.HashPerMinuteIP >= 0, "ratelimit.hash_per_minute_ip", "must be zero (off) or more")
+	// A password change hashes twice in one request: a smaller burst would refuse
+	// every one.
+	ps.check(c.RateLimit.HashPerMinuteIP == 0 || c.RateLimit.HashBurstIP >= minHashBurst,
+		"ratelimit.hash_burst_ip", fmt.Sprintf("must be at least %d, the hashes of a password change, while ratelimit.hash_per_minute_ip is on", minHashBurst))
 	return ps
 }
 

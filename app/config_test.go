@@ -131,10 +131,13 @@ func TestConfigDefaultsApplyToAbsentKeys(t *testing.T) {
 		{"session.refresh_threshold", cfg.Session.RefreshThreshold, 0.2},
 		{"session.max_lifetime", cfg.Session.MaxLifetime, Duration{12 * time.Hour}},
 		{"session.purge_interval", cfg.Session.PurgeInterval, Duration{10 * time.Minute}},
+		{"session.max_per_user", cfg.Session.MaxPerUser, 10},
 		{"cookie.name", cfg.Cookie.Name, "auth_token"},
 		// Leaving [ratelimit] out must not turn the login throttle off.
 		{"ratelimit.login_per_minute_ip", cfg.RateLimit.LoginPerMinuteIP, 20},
 		{"ratelimit.login_per_minute_account", cfg.RateLimit.LoginPerMinuteAccount, 5},
+		{"ratelimit.hash_per_minute_ip", cfg.RateLimit.HashPerMinuteIP, 60},
+		{"ratelimit.hash_burst_ip", cfg.RateLimit.HashBurstIP, 10},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -210,8 +213,22 @@ func TestConfigExplicitZeroTurnsALoginLimitOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.RateLimit; got != (RateLimitConfig{LoginPerMinuteIP: 0, LoginPerMinuteAccount: 5}) {
-		t.Errorf("ratelimit = %+v, want the address limit off and the account limit at its default", got)
+	if got := cfg.RateLimit; got != (RateLimitConfig{LoginPerMinuteIP: 0, LoginPerMinuteAccount: 5, HashPerMinuteIP: 60, HashBurstIP: 10}) {
+		t.Errorf("ratelimit = %+v, want the address limit off and the others at their defaults", got)
+	}
+}
+
+// With the hashing budget off, its burst means nothing and is not judged; the
+// session cap is off at 0 too.
+func TestConfigExplicitZeroTurnsTheHashBudgetAndTheSessionCapOff(t *testing.T) {
+	cfg, err := loadShipped(t, map[string]string{
+		"APP_RATELIMIT_HASH_PER_MINUTE_IP": "0", "APP_RATELIMIT_HASH_BURST_IP": "0", "APP_SESSION_MAX_PER_USER": "0",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RateLimit.HashPerMinuteIP != 0 || cfg.Session.MaxPerUser != 0 {
+		t.Errorf("hash_per_minute_ip = %d, max_per_user = %d; want both off", cfg.RateLimit.HashPerMinuteIP, cfg.Session.MaxPerUser)
 	}
 }
 
@@ -354,6 +371,7 @@ func TestConfigEveryRuleReportsItsKey(t *testing.T) {
 		{"negative threshold", map[string]string{"APP_SESSION_REFRESH_THRESHOLD": "-0.2"}, "session.refresh_threshold: must be greater than 0 and less than 1"},
 		{"lifetime shorter than ttl", map[string]string{"APP_SESSION_MAX_LIFETIME": "29m"}, "session.max_lifetime: must be at least session.ttl"},
 		{"negative purge interval", map[string]string{"APP_SESSION_PURGE_INTERVAL": "-10m"}, "session.purge_interval: must be greater than zero"},
+		{"negative session cap", map[string]string{"APP_SESSION_MAX_PER_USER": "-1"}, "session.max_per_user: must be zero (no cap) or more"},
 		{"cookie name with a space", map[string]string{"APP_COOKIE_NAME": "auth token"}, "cookie.name: must be a cookie name: letters, digits and !#$%&'*+-.^_`|~ only"},
 		{"cookie name with a separator", map[string]string{"APP_COOKIE_NAME": "auth;x"}, "cookie.name: must be a cookie name: letters, digits and !#$%&'*+-.^_`|~ only"},
 		{"insecure cookie in production", map[string]string{
@@ -370,6 +388,9 @@ func TestConfigEveryRuleReportsItsKey(t *testing.T) {
 		{"amqp with another url", map[string]string{"APP_EVENTS_BROKER": "amqp", "APP_EVENTS_AMQP_URL": "rabbit:5672"}, "events.amqp_url: must be a URL starting with amqp:// or amqps://"},
 		{"negative ip limit", map[string]string{"APP_RATELIMIT_LOGIN_PER_MINUTE_IP": "-1"}, "ratelimit.login_per_minute_ip: must be zero (off) or more"},
 		{"negative account limit", map[string]string{"APP_RATELIMIT_LOGIN_PER_MINUTE_ACCOUNT": "-5"}, "ratelimit.login_per_minute_account: must be zero (off) or more"},
+		{"negative hash budget", map[string]string{"APP_RATELIMIT_HASH_PER_MINUTE_IP": "-60"}, "ratelimit.hash_per_minute_ip: must be zero (off) or more"},
+		{"hash burst too small for a password change", map[string]string{"APP_RATELIMIT_HASH_BURST_IP": "1"},
+			"ratelimit.hash_burst_ip: must be at least 2, the hashes of a password change, while ratelimit.hash_per_minute_ip is on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

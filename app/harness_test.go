@@ -49,6 +49,8 @@ func testConfig(t testing.TB, env map[string]string) Config {
 		"APP_LOG_LEVEL":                     "debug",
 		"APP_DATABASE_URL":                  "postgres://unused",
 		"APP_RATELIMIT_LOGIN_PER_MINUTE_IP": "1000",
+		"APP_RATELIMIT_HASH_PER_MINUTE_IP":  "100000",
+		"APP_RATELIMIT_HASH_BURST_IP":       "1000",
 	}
 	for k, v := range env {
 		vars[k] = v

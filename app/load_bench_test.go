@@ -108,6 +108,7 @@ func startLoadTarget(b *testing.B, users int) *loadTarget {
 		"APP_DATABASE_URL=" + dbURL,
 		"APP_RATELIMIT_LOGIN_PER_MINUTE_IP=0",
 		"APP_RATELIMIT_LOGIN_PER_MINUTE_ACCOUNT=0",
+		"APP_RATELIMIT_HASH_PER_MINUTE_IP=0",
 		"APP_LOG_LEVEL=warn",
 		"APP_LOG_FORMAT=json",
 	}

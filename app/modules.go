@@ -51,12 +51,14 @@ var storageModule = fx.Module("storage",
 )
 
 // securityModule holds the password hasher, the session token codec, the login
-// throttle, the clock and the id source.
+// throttle, the hashing budget, the clock, the id source and the session rules.
 var securityModule = fx.Module("security",
 	fx.Provide(
 		fx.Annotate(newHasher, fx.As(new(commands.PasswordHasher))),
 		fx.Annotate(newTokens, fx.As(new(commands.Tokens))),
 		fx.Annotate(newThrottle, fx.As(new(commands.LoginThrottle))),
+		fx.Annotate(newHashBudget, fx.As(new(commands.HashBudget))),
+		sessionCap,
 		fx.Annotate(func() system.Clock { return system.Clock{} }, fx.As(new(commands.Clock))),
 		fx.Annotate(func() system.IDs { return system.IDs{} }, fx.As(new(commands.IDs))),
 		sessionPolicy,
@@ -78,6 +80,14 @@ func newTokens(cfg Config) (*token.JWT, error) {
 
 func newThrottle(cfg Config, clock commands.Clock) *throttle.LoginThrottle {
 	return throttle.NewLoginThrottle(cfg.RateLimit.LoginPerMinuteIP, cfg.RateLimit.LoginPerMinuteAccount, clock.Now)
+}
+
+func newHashBudget(cfg Config, clock commands.Clock) *throttle.HashBudget {
+	return throttle.NewHashBudget(cfg.RateLimit.HashPerMinuteIP, cfg.RateLimit.HashBurstIP, clock.Now)
+}
+
+func sessionCap(cfg Config) commands.SessionCap {
+	return commands.SessionCap(cfg.Session.MaxPerUser)
 }
 
 func sessionPolicy(cfg Config) domain.SessionPolicy {

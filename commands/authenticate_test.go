@@ -189,7 +189,7 @@ func TestAuthenticate(t *testing.T) {
 // A session in constant use slides forward, but not past its absolute lifetime.
 func TestAuthenticateNeverPastTheAbsoluteLifetime(t *testing.T) {
 	e := newEnv(t)
-	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 	auth := commands.NewAuthenticateHandler(e.store, e.tokens, e.clock, e.policy)
 	lr, err := login.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 	wantCode(t, err, "")

@@ -1,9 +1,11 @@
 package commands_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
@@ -62,7 +64,7 @@ func TestChangeOwnPassword(t *testing.T) {
 			if current == "" {
 				current = passwordOf(old.Username)
 			}
-			h := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock)
+			h := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock)
 
 			_, err := h.Handle(t.Context(), commands.ChangeOwnPassword{Actor: actor, CurrentPassword: current, NewPassword: tc.new})
 
@@ -105,11 +107,11 @@ func TestChangeOwnPassword(t *testing.T) {
 
 func TestChangeOwnPasswordThenLogin(t *testing.T) {
 	e := newEnv(t)
-	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
 		Actor: e.actor(t, idDave), CurrentPassword: passwordOf("dave.user"), NewPassword: "a much longer passphrase",
 	})
 	wantCode(t, err, "")
-	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 	_, err = login.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user")})
 	wantCode(t, err, domain.CodeInvalidCredentials)
 	_, err = login.Handle(t.Context(), commands.Login{Username: "dave.user", Password: "a much longer passphrase"})
@@ -126,7 +128,7 @@ func TestChangeOwnPasswordLosesToAConcurrentChange(t *testing.T) {
 		u.PasswordHash, u.PasswordChangedAt = hashOf("changed from the other session"), t0
 		e.store.putUser(u)
 	}
-	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
 		Actor: e.actor(t, idDave), CurrentPassword: passwordOf("dave.user"), NewPassword: "a much longer passphrase",
 	})
 	wantCode(t, err, domain.CodeInvalidCurrentPassword)
@@ -145,7 +147,7 @@ func TestChangeOwnPasswordIsNotRefusedByAConcurrentRenewal(t *testing.T) {
 		u.PasswordHash = "h:renewed by a login" // a renewal moves nothing else
 		e.store.putUser(u)
 	}
-	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
 		Actor: e.actor(t, idDave), CurrentPassword: passwordOf("dave.user"), NewPassword: "a much longer passphrase",
 	})
 	wantCode(t, err, "")
@@ -171,7 +173,7 @@ func TestChangeOwnPasswordStoreFailure(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			tc.setup(e)
-			_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
+			_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock).Handle(t.Context(), commands.ChangeOwnPassword{
 				Actor: e.actor(t, idCarol), CurrentPassword: passwordOf("carol.user"), NewPassword: "brand-new-pw",
 			})
 			if !errors.Is(err, boom) {
@@ -181,5 +183,138 @@ func TestChangeOwnPasswordStoreFailure(t *testing.T) {
 			e.assertNoUserAdded(t)
 			e.assertOtherSessionsIntact(t, "")
 		})
+	}
+}
+
+// TestChangeOwnPasswordCountsWrongCurrentPasswords: the current password is the
+// account's password, so guessing it counts as failed logins do, against the
+// caller's username and address; a right one, or a check that could not be made,
+// counts for nothing.
+func TestChangeOwnPasswordCountsWrongCurrentPasswords(t *testing.T) {
+	boom := errors.New("connection reset")
+	for _, tc := range []struct {
+		name       string
+		current    string
+		setup      func(e *env, cancel context.CancelFunc)
+		want       domain.Code
+		wantErr    error // instead of want, for errors that are not the domain's
+		wantFailed bool
+	}{
+		{name: "right", current: passwordOf("carol.user")},
+		{name: "wrong", current: "not-my-password", want: domain.CodeInvalidCurrentPassword, wantFailed: true},
+		{
+			name: "check unavailable", current: passwordOf("carol.user"),
+			setup: func(e *env, _ context.CancelFunc) { e.hasher.verifyErr = domain.ErrUnavailable },
+			want:  domain.CodeUnavailable,
+		},
+		{
+			name: "user not loaded", current: passwordOf("carol.user"),
+			setup:   func(e *env, _ context.CancelFunc) { e.store.fail["users.Get"] = boom },
+			wantErr: boom,
+		},
+		{
+			// The caller gave up while bcrypt ran: the guess was made all the same.
+			name: "abandoned before the proof", current: passwordOf("carol.user"),
+			setup: func(e *env, cancel context.CancelFunc) {
+				e.hasher.afterVerify = cancel
+				e.hasher.verifyErr = context.Canceled
+			},
+			wantErr: context.Canceled, wantFailed: true,
+		},
+		{
+			name: "abandoned after the proof", current: passwordOf("carol.user"),
+			setup:   func(e *env, cancel context.CancelFunc) { e.hasher.beforeHash = cancel },
+			wantErr: context.Canceled,
+		},
+		{
+			// Another change committed while this one checked the current password:
+			// the caller proved the password it had, which is no guess.
+			name: "lost to a concurrent change", current: passwordOf("carol.user"),
+			setup: func(e *env, _ context.CancelFunc) {
+				e.hasher.beforeHash = func() {
+					u := e.store.user(t, idCarol)
+					u.PasswordHash, u.PasswordChangedAt = hashOf("changed elsewhere"), t0
+					e.store.putUser(u)
+				}
+			},
+			want: domain.CodeInvalidCurrentPassword,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if tc.setup != nil {
+				tc.setup(e, cancel)
+			}
+			h := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock)
+
+			_, err := h.Handle(ctx, commands.ChangeOwnPassword{
+				Actor: e.actor(t, idCarol), CurrentPassword: tc.current, NewPassword: "brand-new-pw", ClientAddr: clientAddr,
+			})
+
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("got %v, want %v", err, tc.wantErr)
+				}
+			} else {
+				wantCode(t, err, tc.want)
+			}
+			carol := attempt{"carol.user", clientAddr}
+			if want := []attempt{carol}; !slices.Equal(e.throttle.asked, want) {
+				t.Errorf("throttle asked for %v, want %v", e.throttle.asked, want)
+			}
+			var wantFailed []attempt
+			if tc.wantFailed {
+				wantFailed = append(wantFailed, carol)
+			}
+			if !slices.Equal(e.throttle.failed, wantFailed) {
+				t.Errorf("failures counted %v, want %v", e.throttle.failed, wantFailed)
+			}
+			if e.throttle.open != 0 || e.throttle.settledTwice != 0 {
+				t.Errorf("throttle claims left open: %d, settled twice: %d", e.throttle.open, e.throttle.settledTwice)
+			}
+		})
+	}
+}
+
+// TestChangeOwnPasswordThrottled: once the account's failures reach the limit, even
+// the right current password is refused until the throttle's wait is over, before
+// any hashing, and nothing changes.
+func TestChangeOwnPasswordThrottled(t *testing.T) {
+	e := newEnv(t)
+	e.throttle.wait = 12 * time.Second
+	h := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock)
+
+	_, err := h.Handle(t.Context(), commands.ChangeOwnPassword{
+		Actor: e.actor(t, idCarol), CurrentPassword: passwordOf("carol.user"), NewPassword: "brand-new-pw", ClientAddr: clientAddr,
+	})
+
+	wantCode(t, err, domain.CodeRateLimited)
+	if de, _ := domain.AsError(err); de.RetryAfter != 12*time.Second {
+		t.Errorf("RetryAfter = %v, want the throttle's wait 12s", de.RetryAfter)
+	}
+	if e.hasher.verifyCalls+e.hasher.hashCalls != 0 {
+		t.Errorf("verified %d and hashed %d times while throttled", e.hasher.verifyCalls, e.hasher.hashCalls)
+	}
+	e.assertUserUnchanged(t, idCarol)
+	e.assertOtherSessionsIntact(t, "")
+}
+
+// TestChangeOwnPasswordGivesUpWithItsContextWhileWaitingForTheThrottle: as a login
+// does, a caller that stops waiting for attempts in progress gets its context's
+// error, and nothing is checked.
+func TestChangeOwnPasswordGivesUpWithItsContextWhileWaitingForTheThrottle(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := commands.NewChangeOwnPasswordHandler(e.store, e.hasher, e.throttle, e.budget, e.clock).Handle(ctx, commands.ChangeOwnPassword{
+		Actor: e.actor(t, idCarol), CurrentPassword: passwordOf("carol.user"), NewPassword: "brand-new-pw", ClientAddr: clientAddr,
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the context's error", err)
+	}
+	if e.hasher.verifyCalls != 0 || len(e.budget.draws()) != 0 {
+		t.Errorf("verified %d times, budget drawn %v", e.hasher.verifyCalls, e.budget.draws())
 	}
 }

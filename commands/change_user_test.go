@@ -18,7 +18,7 @@ func inactivate(caller, target string) func(*testing.T, *env) error {
 
 func resetPassword(caller, target string) func(*testing.T, *env) error {
 	return func(t *testing.T, e *env) error {
-		_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock).Handle(t.Context(),
+		_, err := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.budget, e.clock).Handle(t.Context(),
 			commands.SetUserPassword{Actor: e.actor(t, caller), UserID: target, Password: "reset-by-" + caller})
 		return err
 	}

@@ -13,6 +13,8 @@ type CreateUser struct {
 	Username string
 	Password string
 	Role     domain.Role
+	// ClientAddr is the caller's address, the key of its hashing budget.
+	ClientAddr string
 }
 
 // CreateUserResult names the new account.
@@ -25,17 +27,18 @@ type CreateUserResult struct {
 type CreateUserHandler struct{ registrar }
 
 // NewCreateUserHandler returns a CreateUserHandler.
-func NewCreateUserHandler(store Store, hasher PasswordHasher, ids IDs, clock Clock) CreateUserHandler {
-	return CreateUserHandler{registrar{store: store, hasher: hasher, ids: ids, clock: clock}}
+func NewCreateUserHandler(store Store, hasher PasswordHasher, budget HashBudget, ids IDs, clock Clock) CreateUserHandler {
+	return CreateUserHandler{registrar{store: store, hasher: hasher, budget: budget, ids: ids, clock: clock}}
 }
 
 // Handle checks that the actor manages the requested role (403), then the rules
-// (400) and the username (409).
+// (400), the caller's hashing budget (429) and the username (409). Admins draw on
+// the budget like anyone: a stolen admin session must not be a way around it.
 func (h CreateUserHandler) Handle(ctx context.Context, cmd CreateUser) (CreateUserResult, error) {
 	if err := cmd.Actor.MayCreate(cmd.Role); err != nil {
 		return CreateUserResult{}, err
 	}
-	u, err := h.register(ctx, domain.Registration{Username: cmd.Username, Role: cmd.Role, ActorID: cmd.Actor.ID}, cmd.Password)
+	u, err := h.registerFrom(ctx, domain.Registration{Username: cmd.Username, Role: cmd.Role, ActorID: cmd.Actor.ID}, cmd.Password, cmd.ClientAddr)
 	if err != nil {
 		return CreateUserResult{}, err
 	}

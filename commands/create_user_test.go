@@ -51,7 +51,7 @@ func TestCreateUser(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e)
 			}
-			h := commands.NewCreateUserHandler(e.store, e.hasher, e.ids, e.clock)
+			h := commands.NewCreateUserHandler(e.store, e.hasher, e.budget, e.ids, e.clock)
 
 			res, err := h.Handle(t.Context(), commands.CreateUser{
 				Actor: e.actor(t, tc.caller), Username: tc.username, Password: tc.password, Role: tc.role,

@@ -358,6 +358,47 @@ func (r memSessions) DeleteExpired(_ context.Context, now time.Time, limit int) 
 	return len(expired), nil
 }
 
+func (r memSessions) DeleteOldest(_ context.Context, userID, keep string, now time.Time, limit int) (int, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.DeleteOldest"); err != nil {
+		return 0, err
+	}
+	if limit < 1 {
+		return 0, fmt.Errorf("fake store: limit %d below 1", limit)
+	}
+	// Newest first, as the PostgreSQL store orders them; the expired after the live,
+	// since they all go.
+	var others []domain.Session
+	for _, sess := range r.st.sessions {
+		if sess.UserID == userID && sess.ID != keep {
+			others = append(others, sess)
+		}
+	}
+	slices.SortFunc(others, func(a, b domain.Session) int {
+		return cmp.Or(compareBool(a.Expired(now), b.Expired(now)), b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	n := 0
+	for i, sess := range others {
+		if i >= limit-1 || sess.Expired(now) {
+			delete(r.st.sessions, sess.ID)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
 // Test helpers that read and seed committed state directly.
 
 func (s *memStore) putUser(u domain.UserRecord) {
@@ -608,6 +649,33 @@ func (f *fakeThrottle) Begin(ctx context.Context, username, clientAddr string) (
 	}, nil
 }
 
+// spending is one draw on the hashing budget.
+type spending struct {
+	clientAddr string
+	n          int
+}
+
+// fakeBudget refuses every draw with wait when wait is set, and grants every one
+// otherwise; asked records them all.
+type fakeBudget struct {
+	mu    sync.Mutex
+	wait  time.Duration
+	asked []spending
+}
+
+func (f *fakeBudget) Spend(clientAddr string, n int) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, spending{clientAddr, n})
+	return f.wait
+}
+
+func (f *fakeBudget) draws() []spending {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked)
+}
+
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -658,9 +726,12 @@ type env struct {
 	hasher   *fakeHasher
 	tokens   *fakeTokens
 	throttle *fakeThrottle
+	budget   *fakeBudget
 	clock    *fakeClock
 	ids      *seqIDs
 	policy   domain.SessionPolicy
+	// sessionCap is the login's cap on sessions per user; none unless a test sets it.
+	sessionCap commands.SessionCap
 	// eventsSeen is how many committed events assertEvents has checked already.
 	eventsSeen int
 }
@@ -715,6 +786,7 @@ func newEnv(t *testing.T) *env {
 		hasher:   &fakeHasher{},
 		tokens:   newFakeTokens(),
 		throttle: &fakeThrottle{},
+		budget:   &fakeBudget{},
 		clock:    &fakeClock{now: t0},
 		ids:      &seqIDs{},
 		policy:   defaultPolicy,
@@ -747,7 +819,7 @@ func seededActor(id, sid string) domain.Actor {
 func (e *env) actor(t *testing.T, id string) domain.Actor {
 	t.Helper()
 	u := e.store.user(t, id)
-	return domain.Actor{ID: u.ID, Role: u.Role, SessionID: u.ID + "-s1"}
+	return domain.Actor{ID: u.ID, Role: u.Role, SessionID: u.ID + "-s1", Username: u.Username}
 }
 
 // ---- Assertions -------------------------------------------------------------------

@@ -23,24 +23,29 @@ type LoginResult struct {
 
 // LoginHandler runs Login.
 type LoginHandler struct {
-	store    Store
-	hasher   PasswordHasher
-	tokens   Tokens
-	throttle LoginThrottle
-	ids      IDs
-	clock    Clock
-	policy   domain.SessionPolicy
+	store      Store
+	hasher     PasswordHasher
+	tokens     Tokens
+	throttle   LoginThrottle
+	budget     HashBudget
+	ids        IDs
+	clock      Clock
+	policy     domain.SessionPolicy
+	sessionCap SessionCap
 }
 
 // NewLoginHandler returns a LoginHandler.
-func NewLoginHandler(store Store, hasher PasswordHasher, tokens Tokens, throttle LoginThrottle, ids IDs, clock Clock, policy domain.SessionPolicy) LoginHandler {
-	return LoginHandler{store: store, hasher: hasher, tokens: tokens, throttle: throttle, ids: ids, clock: clock, policy: policy}
+func NewLoginHandler(store Store, hasher PasswordHasher, tokens Tokens, throttle LoginThrottle, budget HashBudget, ids IDs, clock Clock, policy domain.SessionPolicy, sessionCap SessionCap) LoginHandler {
+	return LoginHandler{store: store, hasher: hasher, tokens: tokens, throttle: throttle, budget: budget, ids: ids, clock: clock, policy: policy, sessionCap: sessionCap}
 }
 
-// Handle checks the rules (400), the throttle (429) before any hashing, then the
-// credentials (401). An unknown username and a wrong password fail alike and cost one
-// bcrypt comparison each; an inactive account is only told apart after a correct
-// password. Every answer 401 counts against the throttle.
+// Handle checks the rules (400), the throttle and the client address's hashing
+// budget (429) before any hashing, then the credentials (401). An unknown username
+// and a wrong password fail alike and cost one bcrypt comparison each; an inactive
+// account is only told apart after a correct password. Every answer 401 counts
+// against the throttle; every attempt let through, right or wrong, draws on the
+// budget, since a flood of correct logins takes the hashing slots as surely as
+// guesses do.
 func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err error) {
 	if err := domain.Validate(
 		domain.ValidateUsername(cmd.Username),
@@ -54,6 +59,12 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	}
 	if wait > 0 {
 		return LoginResult{}, &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many failed logins; try again later.", RetryAfter: wait}
+	}
+	// One hash: the renewal of an outdated hash is left out, being once per user
+	// after a change of cost, and best effort anyway.
+	if err := spendHashes(h.budget, cmd.ClientAddr, 1); err != nil {
+		done(false)
+		return LoginResult{}, err
 	}
 	// proven: the password was right. An attempt counts as failed when it was
 	// answered 401, and also when it was abandoned (the caller stopped waiting)
@@ -134,6 +145,11 @@ func (h LoginHandler) renewedHash(ctx context.Context, stored, password string) 
 // ends every session, and must end this one too rather than let it in after them.
 // A renewal of the hash by a concurrent login is no change of password. A renewed
 // hash of this login's own, if any, is stored in the same transaction.
+//
+// With a session cap, the user's oldest sessions beyond it end in the same
+// transaction, so that logging in over and over cannot grow the sessions table
+// without bound. The row lock makes concurrent logins of one user take turns, so
+// together they never leave more than the cap.
 func (h LoginHandler) addSession(ctx context.Context, tx Repositories, userID, id string, now, verifiedSetAt time.Time, renewed string) (*domain.Session, error) {
 	u, err := tx.Users().Get(ctx, userID)
 	switch {
@@ -153,5 +169,13 @@ func (h LoginHandler) addSession(ctx context.Context, tx Repositories, userID, i
 		}
 	}
 	s := h.policy.NewSession(id, u, now)
-	return s, tx.Sessions().Add(ctx, s)
+	if err := tx.Sessions().Add(ctx, s); err != nil {
+		return nil, err
+	}
+	if h.sessionCap > 0 {
+		if _, err := tx.Sessions().DeleteOldest(ctx, u.ID(), s.ID, now, int(h.sessionCap)); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }

@@ -119,7 +119,7 @@ func TestLogin(t *testing.T) {
 				tc.setup(e)
 			}
 			before := e.store.sessionIDs()
-			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 			res, err := h.Handle(t.Context(), commands.Login{Username: tc.username, Password: tc.password, ClientAddr: clientAddr})
 
@@ -226,7 +226,7 @@ func TestLoginCapsTheFirstExpiryAtTheAbsoluteLifetime(t *testing.T) {
 	e := newEnv(t)
 	e.policy = domain.SessionPolicy{TTL: time.Hour, RefreshThreshold: 0.2, MaxLifetime: 15 * time.Minute}
 	before := e.store.sessionIDs()
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 	res, err := h.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr})
 	wantCode(t, err, "")
 	assertLoginSession(t, e, before, idDave, res, e.policy)
@@ -239,7 +239,7 @@ func TestLoginTokenFailure(t *testing.T) {
 	e := newEnv(t)
 	boom := errors.New("signing key unavailable")
 	e.tokens.issueErr = boom
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 	res, err := h.Handle(t.Context(), commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr})
 	if !errors.Is(err, boom) || res.Token != "" {
 		t.Fatalf("got %+v, %v; want no token and the signing error", res, err)
@@ -274,7 +274,7 @@ func TestLoginLosesToAConcurrentChange(t *testing.T) {
 				}
 			}
 			before := e.store.sessionIDs()
-			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 			_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 
@@ -302,7 +302,7 @@ func TestLoginRenewsAnOutdatedHash(t *testing.T) {
 	u := e.store.user(t, idCarol)
 	u.PasswordHash = oldHashPrefix + hashOf(passwordOf("carol.user"))
 	e.store.putUser(u)
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 	_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 
@@ -329,7 +329,7 @@ func TestLoginSucceedsWhenTheRenewalCannotBeHashed(t *testing.T) {
 	u.PasswordHash = oldHashPrefix + hashOf(passwordOf("carol.user"))
 	e.store.putUser(u)
 	e.hasher.hashErr = domain.Unavailable("Password hashing is saturated.", time.Second)
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 	res, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 
@@ -351,7 +351,7 @@ func TestLoginIsNotRefusedByAConcurrentRenewal(t *testing.T) {
 		u.PasswordHash = "h:renewed by another login" // a renewal moves nothing else
 		e.store.putUser(u)
 	}
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 	_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 
@@ -383,7 +383,7 @@ func TestLoginAbandonedBeforeTheProofCounts(t *testing.T) {
 			if tc.cutShort {
 				e.hasher.verifyErr = context.Canceled
 			}
-			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 			_, _ = h.Handle(ctx, commands.Login{Username: "carol.user", Password: tc.password, ClientAddr: clientAddr})
 
@@ -405,7 +405,7 @@ func TestLoginGivesUpWithItsContextWhileWaitingForTheThrottle(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 	_, err := h.Handle(ctx, commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 
@@ -427,7 +427,7 @@ func TestRenewalCannotMakeTheLoginMissItsDeadline(t *testing.T) {
 	e.hasher.hashBlocks = true
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 
 	res, err := h.Handle(ctx, commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
 
@@ -437,5 +437,72 @@ func TestRenewalCannotMakeTheLoginMissItsDeadline(t *testing.T) {
 	}
 	if got := e.store.user(t, idCarol); got != u {
 		t.Errorf("stored %+v, want it untouched %+v", got, u)
+	}
+}
+
+// TestLoginCapsSessionsPerUser: a login beyond the cap ends the user's oldest
+// sessions in its own transaction; the new one always stays.
+func TestLoginCapsSessionsPerUser(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cap  commands.SessionCap
+		want []string // carol's sessions after the login; sess-0001 is the new one
+	}{
+		{"no cap", 0, []string{idCarol + "-s1", idCarol + "-s2", "sess-0001"}},
+		{"room left", 3, []string{idCarol + "-s1", idCarol + "-s2", "sess-0001"}},
+		{"the oldest goes", 2, []string{idCarol + "-s2", "sess-0001"}},
+		{"a cap of one keeps only the new session", 1, []string{"sess-0001"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			// s1 begun before s2.
+			s1, _ := e.store.session(idCarol + "-s1")
+			s1.CreatedAt = s1.CreatedAt.Add(-time.Minute)
+			e.store.putSession(s1)
+			e.sessionCap = tc.cap
+			h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
+
+			_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+			wantCode(t, err, "")
+			e.assertSessions(t, idCarol, tc.want...)
+			e.assertOtherSessionsIntact(t, idCarol)
+		})
+	}
+}
+
+// An expired session is no session to count: it goes first, and leaves room for
+// the live ones.
+func TestLoginSessionCapCountsLiveSessionsOnly(t *testing.T) {
+	e := newEnv(t)
+	s2, _ := e.store.session(idCarol + "-s2")
+	s2.CreatedAt, s2.ExpiresAt = t0.Add(-time.Second), t0 // newest, but expired now
+	e.store.putSession(s2)
+	e.sessionCap = 2
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
+
+	_, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	wantCode(t, err, "")
+	e.assertSessions(t, idCarol, idCarol+"-s1", "sess-0001")
+}
+
+// The cap is enforced in the login's transaction: when it cannot be, the login
+// fails whole, its session with it.
+func TestLoginFailsWhenTheSessionCapCannotBeEnforced(t *testing.T) {
+	e := newEnv(t)
+	boom := errors.New("connection reset")
+	e.store.fail["sessions.DeleteOldest"] = boom
+	e.sessionCap = 1
+	h := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
+
+	res, err := h.Handle(t.Context(), commands.Login{Username: "carol.user", Password: passwordOf("carol.user"), ClientAddr: clientAddr})
+
+	if !errors.Is(err, boom) || res.Token != "" {
+		t.Fatalf("got %+v, %v; want no token and the store's error", res, err)
+	}
+	e.assertSessions(t, idCarol, idCarol+"-s1", idCarol+"-s2")
+	if len(e.tokens.all()) != 0 {
+		t.Errorf("token issued: %+v", e.tokens.all())
 	}
 }

@@ -44,6 +44,11 @@ type Sessions interface {
 	// DeleteExpired deletes at most limit sessions that expired at or before now,
 	// oldest expiry first, and returns how many it deleted.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
+	// DeleteOldest leaves the user no more than limit (≥ 1) sessions that have not
+	// expired at now: the one named by keep always stays and counts among them, the
+	// most recently begun of the others fill the rest, and every other session of
+	// the user, expired ones included, is deleted. It returns how many it deleted.
+	DeleteOldest(ctx context.Context, userID, keep string, now time.Time, limit int) (int, error)
 }
 
 // Repositories are the stores a use case works with.
@@ -88,7 +93,9 @@ type Tokens interface {
 	SessionID(token string) (string, error)
 }
 
-// LoginThrottle limits failed logins per username and per client address.
+// LoginThrottle limits failed logins per username and per client address. A wrong
+// current password given to change one's own password is a failed login too: it is
+// a guess at the same secret.
 type LoginThrottle interface {
 	// Begin claims one login attempt before its password is checked. Over the limit
 	// it returns how long the caller must wait and claims nothing. Otherwise it returns
@@ -98,6 +105,30 @@ type LoginThrottle interface {
 	// end, since they may well succeed; err is ctx's error if ctx ends first.
 	Begin(ctx context.Context, username, clientAddr string) (wait time.Duration, done func(failed bool), err error)
 }
+
+// HashBudget shares password hashing out between client addresses, so that no one
+// address can keep every hashing slot busy while others wait: every request that
+// may hash draws on its address's budget before hashing, whether its credentials
+// turn out right or not.
+type HashBudget interface {
+	// Spend takes n hashes from clientAddr's budget. When fewer than n are left it
+	// takes none and returns how long until there are, in whole seconds, since it
+	// becomes the Retry-After header.
+	Spend(clientAddr string, n int) (wait time.Duration)
+}
+
+// spendHashes draws the n hashes a request may make from its client address's
+// budget, answering 429 when the budget is spent.
+func spendHashes(budget HashBudget, clientAddr string, n int) error {
+	if wait := budget.Spend(clientAddr, n); wait > 0 {
+		return &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many password operations from this address; try again later.", RetryAfter: wait}
+	}
+	return nil
+}
+
+// SessionCap is the most sessions one user may hold at once; a login beyond it ends
+// the user's oldest. Zero sets no cap.
+type SessionCap int
 
 // Clock tells the time; tests pass a fixed one.
 type Clock interface {

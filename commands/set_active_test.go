@@ -84,7 +84,7 @@ func TestSetActive(t *testing.T) {
 func TestSetActiveRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	h := commands.NewSetActiveHandler(e.store, e.clock)
-	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 	creds := commands.Login{Username: "dave.user", Password: passwordOf("dave.user"), ClientAddr: clientAddr}
 
 	_, err := h.Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idDave, Active: false})
@@ -113,7 +113,7 @@ func TestSetActiveRoundTrip(t *testing.T) {
 func TestEndSessionsOnUserInactivated(t *testing.T) {
 	e := newEnv(t)
 	setActive := commands.NewSetActiveHandler(e.store, e.clock)
-	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.ids, e.clock, e.policy)
+	login := commands.NewLoginHandler(e.store, e.hasher, e.tokens, e.throttle, e.budget, e.ids, e.clock, e.policy, e.sessionCap)
 	cleanup := commands.NewEndSessionsOnUserInactivatedHandler(e.store)
 
 	_, err := setActive.Handle(t.Context(), commands.SetActive{Actor: e.actor(t, idAlice), UserID: idDave, Active: false})

@@ -73,7 +73,7 @@ func TestSetAdmin(t *testing.T) {
 func TestSetAdminGrantThenRevoke(t *testing.T) {
 	e := newEnv(t)
 	roles := commands.NewSetAdminHandler(e.store, e.clock)
-	reset := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock)
+	reset := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.budget, e.clock)
 
 	_, err := roles.Handle(t.Context(), commands.SetAdmin{Actor: e.actor(t, idRoot), UserID: idCarol, Admin: true})
 	wantCode(t, err, "")

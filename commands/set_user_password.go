@@ -11,27 +11,34 @@ type SetUserPassword struct {
 	Actor    domain.Actor
 	UserID   string
 	Password string
+	// ClientAddr is the caller's address, the key of its hashing budget.
+	ClientAddr string
 }
 
 // SetUserPasswordHandler runs SetUserPassword.
 type SetUserPasswordHandler struct {
 	store  Store
 	hasher PasswordHasher
+	budget HashBudget
 	clock  Clock
 }
 
 // NewSetUserPasswordHandler returns a SetUserPasswordHandler.
-func NewSetUserPasswordHandler(store Store, hasher PasswordHasher, clock Clock) SetUserPasswordHandler {
-	return SetUserPasswordHandler{store: store, hasher: hasher, clock: clock}
+func NewSetUserPasswordHandler(store Store, hasher PasswordHasher, budget HashBudget, clock Clock) SetUserPasswordHandler {
+	return SetUserPasswordHandler{store: store, hasher: hasher, budget: budget, clock: clock}
 }
 
 // Handle sets the password and ends every session of the target in the same
-// transaction.
+// transaction. The caller's hashing budget is checked after the rules and before
+// the target, where the order of checks puts the throttle.
 func (h SetUserPasswordHandler) Handle(ctx context.Context, cmd SetUserPassword) (NoResult, error) {
 	if err := cmd.Actor.MayManageUsers(); err != nil {
 		return NoResult{}, err
 	}
 	if err := domain.Validate(domain.ValidatePassword("password", cmd.Password)); err != nil {
+		return NoResult{}, err
+	}
+	if err := spendHashes(h.budget, cmd.ClientAddr, 1); err != nil {
 		return NoResult{}, err
 	}
 	if err := checkTarget(ctx, h.store, cmd.Actor, cmd.UserID); err != nil {

@@ -53,7 +53,7 @@ func TestSetUserPassword(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e)
 			}
-			h := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.clock)
+			h := commands.NewSetUserPasswordHandler(e.store, e.hasher, e.budget, e.clock)
 
 			_, err := h.Handle(t.Context(), commands.SetUserPassword{Actor: e.actor(t, tc.caller), UserID: tc.target, Password: tc.password})
 

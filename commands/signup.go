@@ -10,6 +10,8 @@ import (
 type Signup struct {
 	Username string
 	Password string
+	// ClientAddr is the client's address, the key of its hashing budget.
+	ClientAddr string
 }
 
 // SignupResult names the new account.
@@ -21,13 +23,14 @@ type SignupResult struct {
 type SignupHandler struct{ registrar }
 
 // NewSignupHandler returns a SignupHandler.
-func NewSignupHandler(store Store, hasher PasswordHasher, ids IDs, clock Clock) SignupHandler {
-	return SignupHandler{registrar{store: store, hasher: hasher, ids: ids, clock: clock}}
+func NewSignupHandler(store Store, hasher PasswordHasher, budget HashBudget, ids IDs, clock Clock) SignupHandler {
+	return SignupHandler{registrar{store: store, hasher: hasher, budget: budget, ids: ids, clock: clock}}
 }
 
-// Handle registers the user: 400 validation_failed, then 409 username_taken.
+// Handle registers the user: 400 validation_failed, 429 rate_limited when the
+// client address's hashing budget is spent, then 409 username_taken.
 func (h SignupHandler) Handle(ctx context.Context, cmd Signup) (SignupResult, error) {
-	u, err := h.register(ctx, domain.Registration{Username: cmd.Username, Role: domain.RoleUser, SignUp: true}, cmd.Password)
+	u, err := h.registerFrom(ctx, domain.Registration{Username: cmd.Username, Role: domain.RoleUser, SignUp: true}, cmd.Password, cmd.ClientAddr)
 	if err != nil {
 		return SignupResult{}, err
 	}

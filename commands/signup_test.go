@@ -52,7 +52,7 @@ func TestSignup(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e)
 			}
-			h := commands.NewSignupHandler(e.store, e.hasher, e.ids, e.clock)
+			h := commands.NewSignupHandler(e.store, e.hasher, e.budget, e.ids, e.clock)
 
 			res, err := h.Handle(t.Context(), commands.Signup{Username: tc.username, Password: tc.password})
 
@@ -85,7 +85,7 @@ func TestSignup(t *testing.T) {
 
 func TestSignupTwiceWithTheSameName(t *testing.T) {
 	e := newEnv(t)
-	h := commands.NewSignupHandler(e.store, e.hasher, e.ids, e.clock)
+	h := commands.NewSignupHandler(e.store, e.hasher, e.budget, e.ids, e.clock)
 	first, err := h.Handle(t.Context(), commands.Signup{Username: "twice.name", Password: "secret"})
 	wantCode(t, err, "")
 	_, err = h.Handle(t.Context(), commands.Signup{Username: "twice.name", Password: "other-secret"})
@@ -102,7 +102,7 @@ func TestSignupStoreFailure(t *testing.T) {
 	e := newEnv(t)
 	boom := errors.New("connection refused")
 	e.store.fail["users.GetByUsername"] = boom
-	_, err := commands.NewSignupHandler(e.store, e.hasher, e.ids, e.clock).Handle(t.Context(), commands.Signup{Username: "new.user", Password: "secret"})
+	_, err := commands.NewSignupHandler(e.store, e.hasher, e.budget, e.ids, e.clock).Handle(t.Context(), commands.Signup{Username: "new.user", Password: "secret"})
 	if !errors.Is(err, boom) {
 		t.Fatalf("got %v, want the store's error", err)
 	}

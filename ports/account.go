@@ -17,8 +17,9 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := s.send.Signup.Send(r.Context(), commands.Signup{
-		Username: req.Username.value,
-		Password: req.Password.value,
+		Username:   req.Username.value,
+		Password:   req.Password.value,
+		ClientAddr: s.clientAddr(r),
 	})
 	if err != nil {
 		return err
@@ -91,6 +92,7 @@ func (s *server) changeOwnPassword(w http.ResponseWriter, r *http.Request) error
 		Actor:           actor,
 		CurrentPassword: req.CurrentPassword.value,
 		NewPassword:     req.NewPassword.value,
+		ClientAddr:      s.clientAddr(r),
 	})
 	if err != nil {
 		return err

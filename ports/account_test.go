@@ -14,7 +14,7 @@ func TestSignup(t *testing.T) {
 	h := newHarness(t)
 	w := h.do(http.MethodPost, "/api/v1/account/signup", `{"username":"Alice","password":"`+secretPassword+`"}`)
 	wantBody(t, w, http.StatusCreated, `{"id":"`+targetID+`"}`)
-	if want := (commands.Signup{Username: "Alice", Password: secretPassword}); h.signup.msg != want {
+	if want := (commands.Signup{Username: "Alice", Password: secretPassword, ClientAddr: "192.0.2.1"}); h.signup.msg != want {
 		t.Errorf("sent %+v, want %+v", h.signup.msg, want)
 	}
 	if len(setCookies(w)) != 0 || w.Header().Get("Location") != "" {
@@ -29,7 +29,7 @@ func TestSignupSendsValuesUnchanged(t *testing.T) {
 	if w.Code != http.StatusCreated {
 		t.Fatalf("status = %d; body %s", w.Code, w.Body)
 	}
-	if want := (commands.Signup{Username: " alice ", Password: "päss\"w\x00rd"}); h.signup.msg != want {
+	if want := (commands.Signup{Username: " alice ", Password: "päss\"w\x00rd", ClientAddr: "192.0.2.1"}); h.signup.msg != want {
 		t.Errorf("sent %+v, want %+v", h.signup.msg, want)
 	}
 }
@@ -145,7 +145,7 @@ func TestChangeOwnPassword(t *testing.T) {
 	w := h.do(http.MethodPut, "/api/v1/account/password", `{"current_password":"old-secret","new_password":"`+secretPassword+`"}`,
 		withCookie(sessionToken))
 	wantNoContent(t, w)
-	want := commands.ChangeOwnPassword{Actor: theActor, CurrentPassword: "old-secret", NewPassword: secretPassword}
+	want := commands.ChangeOwnPassword{Actor: theActor, CurrentPassword: "old-secret", NewPassword: secretPassword, ClientAddr: "192.0.2.1"}
 	if h.changeOwnPassword.msg != want {
 		t.Errorf("sent %+v, want %+v", h.changeOwnPassword.msg, want)
 	}

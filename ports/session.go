@@ -144,7 +144,8 @@ func (s *server) target(w http.ResponseWriter, r *http.Request) (domain.Actor, s
 	return actor, id, err
 }
 
-// clientAddr is the client's address, the key of the login throttle: the TCP
+// clientAddr is the client's address, the key of the login throttle and of the
+// password-hashing budget: the TCP
 // peer's, unless the peer is a trusted proxy. Then X-Forwarded-For is read from the
 // right, where each trusted proxy appended the address it was reached from, and the
 // first address that is not a trusted proxy is the client. Anything left of it, or

@@ -22,10 +22,11 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := s.send.CreateUser.Send(r.Context(), commands.CreateUser{
-		Actor:    actor,
-		Username: req.Username.value,
-		Password: req.Password.value,
-		Role:     role,
+		Actor:      actor,
+		Username:   req.Username.value,
+		Password:   req.Password.value,
+		Role:       role,
+		ClientAddr: s.clientAddr(r),
 	})
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func (s *server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := commands.SetUserPassword{Actor: actor, UserID: id, Password: req.Password.value}
+	msg := commands.SetUserPassword{Actor: actor, UserID: id, Password: req.Password.value, ClientAddr: s.clientAddr(r)}
 	if _, err := s.send.SetUserPassword.Send(r.Context(), msg); err != nil {
 		return err
 	}

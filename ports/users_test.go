@@ -23,7 +23,7 @@ func TestCreateUser(t *testing.T) {
 			if got := w.Header().Get("Location"); got != "/api/v1/users/"+targetID {
 				t.Errorf("Location = %q", got)
 			}
-			want := commands.CreateUser{Actor: theActor, Username: "carol", Password: secretPassword, Role: role}
+			want := commands.CreateUser{Actor: theActor, Username: "carol", Password: secretPassword, Role: role, ClientAddr: "192.0.2.1"}
 			if h.createUser.msg != want {
 				t.Errorf("sent %+v, want %+v", h.createUser.msg, want)
 			}
@@ -56,7 +56,7 @@ func TestSetUserPassword(t *testing.T) {
 	w := h.do(http.MethodPut, "/api/v1/users/"+strings.ToUpper(targetID)+"/password", `{"password":"`+secretPassword+`"}`,
 		withCookie(sessionToken))
 	wantNoContent(t, w)
-	want := commands.SetUserPassword{Actor: theActor, UserID: targetID, Password: secretPassword}
+	want := commands.SetUserPassword{Actor: theActor, UserID: targetID, Password: secretPassword, ClientAddr: "192.0.2.1"}
 	if h.setUserPassword.msg != want {
 		t.Errorf("sent %+v, want %+v", h.setUserPassword.msg, want)
 	}

@@ -139,3 +139,32 @@ func (r sessions) DeleteExpired(ctx context.Context, now time.Time, limit int) (
 	n, err := res.RowsAffected()
 	return int(n), mapError("delete expired sessions", err)
 }
+
+// DeleteOldest runs in the login's transaction, which holds the user's row lock, so
+// concurrent logins of one user trim in turn. Beyond keep, the live sessions past the
+// newest limit-1 go, and the user's expired ones with them: they count for nothing.
+// A user has about limit sessions, found on the user_id index.
+func (r sessions) DeleteOldest(ctx context.Context, userID, keep string, now time.Time, limit int) (int, error) {
+	keepID, now := storedID(keep), now.UTC()
+	beyond := r.db.NewSelect().
+		Model((*sessionRow)(nil)).
+		Column("id").
+		Where("user_id = ?", userID).
+		Where("id <> ?", keepID).
+		Where("expires_at > ?", now).
+		OrderExpr("created_at DESC, id DESC").
+		Offset(int64(max(limit-1, 0)))
+	res, err := r.db.NewDelete().
+		Model((*sessionRow)(nil)).
+		Where("user_id = ?", userID).
+		Where("id <> ?", keepID).
+		WhereGroup(" AND ", func(q *bun.DeleteQuery) *bun.DeleteQuery {
+			return q.Where("expires_at <= ?", now).WhereOr("id IN (?)", beyond)
+		}).
+		Exec(ctx)
+	if err != nil {
+		return 0, mapError("delete oldest sessions of user", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapError("delete oldest sessions of user", err)
+}

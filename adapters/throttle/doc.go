@@ -1,11 +1,21 @@
-// Package throttle limits failed logins for commands.LoginThrottle, per exact
-// username and per client address, with one token bucket per key.
+// Package throttle limits what clients may ask of password checks, with one token
+// bucket per key:
 //
-// Only failures count, so busy users are never slowed by their own successful
-// logins. Callers ask Wait before hashing, so a throttled attempt costs no bcrypt
-// work. Usernames count whether or not they exist, so the throttle does not reveal
-// which ones do. The per-username limit lets anyone delay one user's logins by failing
-// on purpose; that is the price of stopping guesses spread over many addresses.
+//   - LoginThrottle, commands.LoginThrottle: failed logins per exact username and
+//     per client address. Only failures count, so busy users are never slowed by
+//     their own successful logins. Callers ask before hashing, so a throttled
+//     attempt costs no bcrypt work. Usernames count whether or not they exist, so
+//     the throttle does not reveal which ones do. The per-username limit lets
+//     anyone delay one user's logins by failing on purpose; that is the price of
+//     stopping guesses spread over many addresses.
+//   - HashBudget, commands.HashBudget: every hash a client address causes, right
+//     password or wrong, signup or login. Hashing capacity is small (a few hashes
+//     at once), and without a share per address one client could keep it busy with
+//     requests no failure limit sees, such as signups or correct logins to
+//     accounts of its own, while everyone else's logins time out waiting for it.
+//
+// Client addresses are keyed as the login throttle keys them: IPv4 by the address,
+// IPv6 by its /64, which one client can roam at will.
 //
 // # Memory
 //
@@ -20,5 +30,7 @@
 // holds at most about twice the keys that failed within the last minute (a key that
 // failed beyond its limit stays longer, by its own extra failures). Every failure
 // costs the attacker a bcrypt comparison, so hashing capacity bounds the failure rate
-// and with it the memory.
+// and with it the memory. A hashing budget's key is full again at most burst/limit
+// minutes after its last hash, so its map holds about twice the addresses that
+// hashed within that time, and no address gets a bucket without a request.
 package throttle

@@ -42,8 +42,8 @@ func NewLoginThrottle(perMinuteIP, perMinuteAccount int, now func() time.Time) *
 	t := now()
 	return &LoginThrottle{
 		now:      now,
-		accounts: newBuckets(perMinuteAccount, t),
-		addrs:    newBuckets(perMinuteIP, t),
+		accounts: newBuckets(perMinuteAccount, perMinuteAccount, t),
+		addrs:    newBuckets(perMinuteIP, perMinuteIP, t),
 		ended:    make(chan struct{}),
 	}
 }
@@ -81,7 +81,7 @@ func (t *LoginThrottle) tryBegin(username, addr string) (time.Duration, func(fai
 	accountWait, accountBusy := t.accounts.state(username, now)
 	addrWait, addrBusy := t.addrs.state(addr, now)
 	if wait := max(accountWait, addrWait); wait > 0 {
-		return (wait + time.Second - 1).Truncate(time.Second), nil, nil
+		return wholeSeconds(wait), nil, nil
 	}
 	if accountBusy || addrBusy {
 		return 0, nil, t.ended
@@ -101,6 +101,12 @@ func (t *LoginThrottle) tryBegin(username, addr string) (time.Duration, func(fai
 			t.ended = make(chan struct{})
 		})
 	}, nil
+}
+
+// wholeSeconds rounds a wait up to whole seconds: it becomes a Retry-After header,
+// and a client that waits what it says must find the way open.
+func wholeSeconds(d time.Duration) time.Duration {
+	return (d + time.Second - 1).Truncate(time.Second)
 }
 
 // addrKey is the throttle key of a client address. An IPv6 client usually holds a
@@ -142,18 +148,20 @@ func (b *bucket) end(failed bool, now time.Time) {
 	}
 }
 
-// buckets are the token buckets of one kind of key. Every attempt gets its key a
-// bucket; sweeps drop those that are full again with no attempt in progress, so a
-// key without a bucket simply has its whole limit free.
+// buckets are the token buckets of one kind of key, refilling at perMinute and
+// holding up to burst. Every attempt gets its key a bucket; sweeps drop those that
+// are full again with no attempt in progress, so a key without a bucket simply has
+// its whole limit free.
 type buckets struct {
 	perMinute int
+	burst     int
 	byKey     map[string]*bucket
 	sweepAt   int // the map size that triggers the next sweep
 	sweptAt   time.Time
 }
 
-func newBuckets(perMinute int, now time.Time) buckets {
-	return buckets{perMinute: perMinute, byKey: map[string]*bucket{}, sweepAt: minSweepSize, sweptAt: now}
+func newBuckets(perMinute, burst int, now time.Time) buckets {
+	return buckets{perMinute: perMinute, burst: burst, byKey: map[string]*bucket{}, sweepAt: minSweepSize, sweptAt: now}
 }
 
 // state says whether key may fail once more: wait > 0 when the failures counted
@@ -165,9 +173,14 @@ func (b *buckets) state(key string, now time.Time) (wait time.Duration, busy boo
 	}
 	tokens := bk.lim.TokensAt(now)
 	if tokens < 1 {
-		return time.Duration((1 - tokens) * float64(time.Minute) / float64(b.perMinute)), false
+		return b.until(1 - tokens), false
 	}
 	return 0, tokens-float64(bk.pending) < 1
+}
+
+// until is how long the bucket takes to refill by tokens.
+func (b *buckets) until(tokens float64) time.Duration {
+	return time.Duration(tokens * float64(time.Minute) / float64(b.perMinute))
 }
 
 // claim marks one attempt in progress on key; nil when this kind of key is off.
@@ -175,15 +188,21 @@ func (b *buckets) claim(key string, now time.Time) *bucket {
 	if b.perMinute <= 0 {
 		return nil
 	}
+	bk := b.get(key, now)
+	bk.pending++
+	return bk
+}
+
+// get returns key's bucket, making a full one for a key that has none.
+func (b *buckets) get(key string, now time.Time) *bucket {
 	bk, ok := b.byKey[key]
 	if !ok {
 		if len(b.byKey) >= b.sweepAt {
 			b.sweep(now)
 		}
-		bk = &bucket{lim: rate.NewLimiter(rate.Limit(b.perMinute)/60, b.perMinute)}
+		bk = &bucket{lim: rate.NewLimiter(rate.Limit(b.perMinute)/60, b.burst)}
 		b.byKey[key] = bk
 	}
-	bk.pending++
 	return bk
 }
 
@@ -197,7 +216,7 @@ func (b *buckets) tidy(now time.Time) {
 // progress.
 func (b *buckets) sweep(now time.Time) {
 	for key, bk := range b.byKey {
-		if bk.pending == 0 && bk.lim.TokensAt(now) >= float64(b.perMinute) {
+		if bk.pending == 0 && bk.lim.TokensAt(now) >= float64(b.burst) {
 			delete(b.byKey, key)
 		}
 	}

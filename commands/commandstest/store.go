@@ -47,6 +47,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) (commands.Store, Ev
 		{"DeleteSessionsByUser", testDeleteByUser},
 		{"DeleteSessionsBeforeAVersion", testDeleteBefore},
 		{"DeleteExpiredSessions", testDeleteExpired},
+		{"DeleteOldestSessions", testDeleteOldest},
 		{"EventsAreCommittedWithTheirChange", testEventsCommitted},
 		{"EventsRollBackWithTheirChange", testEventsRolledBack},
 		{"UserWritesOutsideATxAreRefused", testUserWritesOutsideTx},
@@ -484,6 +485,56 @@ func testDeleteExpired(t *testing.T, store commands.Store, _ EventLog) {
 	AssertSessions(t, store, map[string]bool{"s2": false, "s1": false, "s0": true})
 	deleteExpired(100, 0)
 	AssertSessions(t, store, map[string]bool{"s0": true})
+}
+
+// DeleteOldest is the session cap: a login adds its session, then leaves the user
+// no more than the cap, the oldest going first, in the login's transaction.
+func testDeleteOldest(t *testing.T, store commands.Store, _ EventLog) {
+	alice, bob := newUser(1, "alice"), newUser(2, "bobby")
+	addUsers(t, store, alice, bob)
+	// Ids in the reverse order of age, so that a store that took ids for age would
+	// show; k is the session the login has just added.
+	addSessions(t, store,
+		NewSession("a4", alice.ID(), 0),
+		NewSession("a3", alice.ID(), 1),
+		NewSession("a2", alice.ID(), 2),
+		NewSession("a1", alice.ID(), 3),
+		NewSession("k", alice.ID(), 4),
+		NewSession("b1", bob.ID(), 0),
+	)
+	deleteOldest := func(userID, keep string, now time.Time, limit, want int) {
+		t.Helper()
+		inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
+			n, err := tx.Sessions().DeleteOldest(ctx, userID, keep, now, limit)
+			if err != nil || n != want {
+				t.Fatalf("DeleteOldest(%s, keep %s, limit %d) = %d, %v; want %d", userID, keep, limit, n, err, want)
+			}
+			return nil
+		})
+	}
+
+	deleteOldest(alice.ID(), "k", At(10), 3, 2)
+	AssertSessions(t, store, map[string]bool{"a4": false, "a3": false, "a2": true, "a1": true, "k": true, "b1": true})
+	deleteOldest(alice.ID(), "k", At(10), 3, 0) // under the cap: nothing to do
+
+	// keep stays however old it is, and counts towards the limit.
+	deleteOldest(alice.ID(), "a2", At(10), 2, 1)
+	AssertSessions(t, store, map[string]bool{"a2": true, "a1": false, "k": true, "b1": true})
+
+	// Expired sessions count for nothing and go, the newest one included; expiry is
+	// inclusive, as everywhere.
+	late := NewSession("late", alice.ID(), 9)
+	late.ExpiresAt = At(12)
+	addSessions(t, store, late)
+	deleteOldest(alice.ID(), "k", At(12), 2, 1)
+	AssertSessions(t, store, map[string]bool{"late": false, "a2": true, "k": true, "b1": true})
+
+	// A limit of one leaves keep alone.
+	deleteOldest(alice.ID(), "k", At(12), 1, 1)
+	AssertSessions(t, store, map[string]bool{"a2": false, "k": true, "b1": true})
+
+	deleteOldest(UserID(404), "", At(12), 1, 0)
+	AssertSessions(t, store, map[string]bool{"k": true, "b1": true})
 }
 
 // Saving a user writes the events it recorded in the same transaction, in order,
