@@ -167,7 +167,16 @@ type RateLimitConfig struct {
 	// have at once.
 	HashPerMinuteIP int `toml:"hash_per_minute_ip"`
 	HashBurstIP     int `toml:"hash_burst_ip"`
+	// Store is where the limits are counted: "postgres", shared by every instance,
+	// or "memory", per process.
+	Store string `toml:"store"`
 }
+
+// The values of [ratelimit] store.
+const (
+	limitsInPostgres = "postgres"
+	limitsInMemory   = "memory"
+)
 
 // minHashBurst is the most one request hashes: a password change checks the current
 // password and hashes the new one.
@@ -382,6 +391,7 @@ func defaultConfig() Config {
 			LoginPerMinuteAccount: 5,
 			HashPerMinuteIP:       60,
 			HashBurstIP:           10,
+			Store:                 limitsInPostgres,
 		},
 	}
 }
@@ -463,6 +473,7 @@ func (c Config) problems() []Problem {
 	ps.check(c.RateLimit.LoginPerMinuteIP >= 0, "ratelimit.login_per_minute_ip", "must be zero (off) or more")
 	ps.check(c.RateLimit.LoginPerMinuteAccount >= 0, "ratelimit.login_per_minute_account", "must be zero (off) or more")
 	ps.check(c.RateLimit.HashPerMinuteIP >= 0, "ratelimit.hash_per_minute_ip", "must be zero (off) or more")
+	ps.oneOf("ratelimit.store", c.RateLimit.Store, limitsInPostgres, limitsInMemory)
 	// A password change hashes twice in one request: a smaller burst would refuse
 	// every one.
 	ps.check(c.RateLimit.HashPerMinuteIP == 0 || c.RateLimit.HashBurstIP >= minHashBurst,

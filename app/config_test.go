@@ -138,6 +138,7 @@ func TestConfigDefaultsApplyToAbsentKeys(t *testing.T) {
 		{"ratelimit.login_per_minute_account", cfg.RateLimit.LoginPerMinuteAccount, 5},
 		{"ratelimit.hash_per_minute_ip", cfg.RateLimit.HashPerMinuteIP, 60},
 		{"ratelimit.hash_burst_ip", cfg.RateLimit.HashBurstIP, 10},
+		{"ratelimit.store", cfg.RateLimit.Store, "postgres"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -213,7 +214,7 @@ func TestConfigExplicitZeroTurnsALoginLimitOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.RateLimit; got != (RateLimitConfig{LoginPerMinuteIP: 0, LoginPerMinuteAccount: 5, HashPerMinuteIP: 60, HashBurstIP: 10}) {
+	if got := cfg.RateLimit; got != (RateLimitConfig{LoginPerMinuteIP: 0, LoginPerMinuteAccount: 5, HashPerMinuteIP: 60, HashBurstIP: 10, Store: "postgres"}) {
 		t.Errorf("ratelimit = %+v, want the address limit off and the others at their defaults", got)
 	}
 }
@@ -389,6 +390,7 @@ func TestConfigEveryRuleReportsItsKey(t *testing.T) {
 		{"negative ip limit", map[string]string{"APP_RATELIMIT_LOGIN_PER_MINUTE_IP": "-1"}, "ratelimit.login_per_minute_ip: must be zero (off) or more"},
 		{"negative account limit", map[string]string{"APP_RATELIMIT_LOGIN_PER_MINUTE_ACCOUNT": "-5"}, "ratelimit.login_per_minute_account: must be zero (off) or more"},
 		{"negative hash budget", map[string]string{"APP_RATELIMIT_HASH_PER_MINUTE_IP": "-60"}, "ratelimit.hash_per_minute_ip: must be zero (off) or more"},
+		{"limits kept in redis", map[string]string{"APP_RATELIMIT_STORE": "redis"}, `ratelimit.store: must be one of postgres, memory (got "redis")`},
 		{"hash burst too small for a password change", map[string]string{"APP_RATELIMIT_HASH_BURST_IP": "1"},
 			"ratelimit.hash_burst_ip: must be at least 2, the hashes of a password change, while ratelimit.hash_per_minute_ip is on"},
 	}

@@ -108,14 +108,39 @@ func TestCrashSafety(t *testing.T) {
 	}
 }
 
+// built is the program, built once for every test that runs it as a process; TestMain
+// removes it.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
 // buildService builds the program once per test run.
 func buildService(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "accounts")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "accounts-test-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "accounts")
+		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func absPath(t testing.TB, path string) string {

@@ -56,8 +56,8 @@ var securityModule = fx.Module("security",
 	fx.Provide(
 		fx.Annotate(newHasher, fx.As(new(commands.PasswordHasher))),
 		fx.Annotate(newTokens, fx.As(new(commands.Tokens))),
-		fx.Annotate(newThrottle, fx.As(new(commands.LoginThrottle))),
-		fx.Annotate(newHashBudget, fx.As(new(commands.HashBudget))),
+		newThrottle,
+		newHashBudget,
 		sessionCap,
 		fx.Annotate(func() system.Clock { return system.Clock{} }, fx.As(new(commands.Clock))),
 		fx.Annotate(func() system.IDs { return system.IDs{} }, fx.As(new(commands.IDs))),
@@ -78,12 +78,22 @@ func newTokens(cfg Config) (*token.JWT, error) {
 	return token.NewJWT([]byte(cfg.Security.JWTSecret))
 }
 
-func newThrottle(cfg Config, clock commands.Clock) *throttle.LoginThrottle {
-	return throttle.NewLoginThrottle(cfg.RateLimit.LoginPerMinuteIP, cfg.RateLimit.LoginPerMinuteAccount, clock.Now)
+// newThrottle and newHashBudget keep the limits where [ratelimit] store says: in
+// the database, shared by every instance, or in this process.
+func newThrottle(cfg Config, clock commands.Clock, db *bun.DB, logger *zap.Logger) commands.LoginThrottle {
+	r := cfg.RateLimit
+	if r.Store == limitsInMemory {
+		return throttle.NewLoginThrottle(r.LoginPerMinuteIP, r.LoginPerMinuteAccount, clock.Now)
+	}
+	return throttle.NewPostgresLoginThrottle(db.DB, r.LoginPerMinuteIP, r.LoginPerMinuteAccount, clock.Now, logger.Named("throttle"))
 }
 
-func newHashBudget(cfg Config, clock commands.Clock) *throttle.HashBudget {
-	return throttle.NewHashBudget(cfg.RateLimit.HashPerMinuteIP, cfg.RateLimit.HashBurstIP, clock.Now)
+func newHashBudget(cfg Config, clock commands.Clock, db *bun.DB) commands.HashBudget {
+	r := cfg.RateLimit
+	if r.Store == limitsInMemory {
+		return throttle.NewHashBudget(r.HashPerMinuteIP, r.HashBurstIP, clock.Now)
+	}
+	return throttle.NewPostgresHashBudget(db.DB, r.HashPerMinuteIP, r.HashBurstIP, clock.Now)
 }
 
 func sessionCap(cfg Config) commands.SessionCap {

@@ -10,20 +10,22 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/outbox"
+	"github.com/example/accounts/adapters/throttle"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 )
 
 // sweeperModule is the housekeeping: it deletes the rows of expired sessions every
-// [session] purge_interval, and the outbox's delivered events older than [events]
-// retention every [events] purge_interval, each starting at startup. It is not a
+// [session] purge_interval, the outbox's delivered events older than [events]
+// retention every [events] purge_interval, and the rate limits' rows that count
+// nothing any more every minute, each starting at startup. It is not a
 // request path: a failed purge is logged and tried again at the next tick.
 var sweeperModule = fx.Module("sweeper",
 	fx.Provide(commands.NewPurgeExpiredSessionsHandler),
 	fx.Invoke(runSweepers),
 )
 
-func runSweepers(lc fx.Lifecycle, cfg Config, sessions commands.PurgeExpiredSessionsHandler, db *bun.DB, logger *zap.Logger) {
+func runSweepers(lc fx.Lifecycle, cfg Config, sessions commands.PurgeExpiredSessionsHandler, db *bun.DB, clock commands.Clock, logger *zap.Logger) {
 	logger = logger.Named("sweeper")
 	every(lc, cfg.Session.PurgeInterval.Duration, logger, "expired sessions", func(ctx context.Context) (int, error) {
 		purged, err := sessions.Handle(ctx, commands.PurgeExpiredSessions{})
@@ -32,7 +34,17 @@ func runSweepers(lc fx.Lifecycle, cfg Config, sessions commands.PurgeExpiredSess
 	every(lc, cfg.Events.PurgeInterval.Duration, logger, "delivered events past retention", func(ctx context.Context) (int, error) {
 		return outbox.Purge(ctx, db.DB, cfg.Events.Retention.Duration)
 	})
+	if cfg.RateLimit.Store == limitsInPostgres {
+		every(lc, limitsPurgeInterval, logger, "rate limits full again", func(ctx context.Context) (int, error) {
+			return throttle.PurgeLimits(ctx, db.DB, clock.Now())
+		})
+	}
 }
+
+// limitsPurgeInterval is how often the rows of rate limits that count nothing any
+// more are deleted. A bucket is full again within a minute or two of its last use,
+// so the tables hold about that much traffic.
+const limitsPurgeInterval = time.Minute
 
 // every runs purge at start and then every interval until the application stops.
 // Stopping cancels a purge in flight: its batches are separate statements, so

@@ -59,7 +59,7 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 		return NoResult{}, &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many wrong passwords for this account; try again later.", RetryAfter: wait}
 	}
 	// Two hashes: the check of the current password and the new one's.
-	if err := spendHashes(h.budget, cmd.ClientAddr, 2); err != nil {
+	if err := spendHashes(ctx, h.budget, cmd.ClientAddr, 2); err != nil {
 		done(false)
 		return NoResult{}, err
 	}

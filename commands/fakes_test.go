@@ -655,19 +655,20 @@ type spending struct {
 	n          int
 }
 
-// fakeBudget refuses every draw with wait when wait is set, and grants every one
-// otherwise; asked records them all.
+// fakeBudget refuses every draw with wait when wait is set, fails it with err when
+// that is set, and grants every one otherwise; asked records them all.
 type fakeBudget struct {
 	mu    sync.Mutex
 	wait  time.Duration
+	err   error
 	asked []spending
 }
 
-func (f *fakeBudget) Spend(clientAddr string, n int) time.Duration {
+func (f *fakeBudget) Spend(_ context.Context, clientAddr string, n int) (time.Duration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, spending{clientAddr, n})
-	return f.wait
+	return f.wait, f.err
 }
 
 func (f *fakeBudget) draws() []spending {

@@ -96,6 +96,25 @@ func TestHashingOverBudgetIsRateLimited(t *testing.T) {
 	}
 }
 
+// A budget that cannot be read (it is kept in the database, which is down) fails
+// the request as unavailable, before anything is hashed or written.
+func TestHashingBudgetUnavailable(t *testing.T) {
+	for _, op := range hashingOperations() {
+		t.Run(op.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.budget.err = domain.Unavailable("The database is unavailable; try again shortly.", time.Second)
+			wantCode(t, op.run(e, t, false), domain.CodeUnavailable)
+			if e.hasher.hashCalls+e.hasher.verifyCalls != 0 {
+				t.Errorf("hashed %d and verified %d times without a budget", e.hasher.hashCalls, e.hasher.verifyCalls)
+			}
+			e.assertNoUserAdded(t)
+			if len(e.throttle.failed) != 0 || e.throttle.open != 0 {
+				t.Errorf("throttle: failures %v, claims open %d", e.throttle.failed, e.throttle.open)
+			}
+		})
+	}
+}
+
 // The rules come first: a request that breaks them costs nothing of the budget.
 func TestHashingBudgetIsNotDrawnByARequestThatBreaksTheRules(t *testing.T) {
 	for _, op := range hashingOperations() {

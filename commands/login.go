@@ -62,7 +62,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (_ LoginResult, err
 	}
 	// One hash: the renewal of an outdated hash is left out, being once per user
 	// after a change of cost, and best effort anyway.
-	if err := spendHashes(h.budget, cmd.ClientAddr, 1); err != nil {
+	if err := spendHashes(ctx, h.budget, cmd.ClientAddr, 1); err != nil {
 		done(false)
 		return LoginResult{}, err
 	}

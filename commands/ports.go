@@ -113,14 +113,19 @@ type LoginThrottle interface {
 type HashBudget interface {
 	// Spend takes n hashes from clientAddr's budget. When fewer than n are left it
 	// takes none and returns how long until there are, in whole seconds, since it
-	// becomes the Retry-After header.
-	Spend(clientAddr string, n int) (wait time.Duration)
+	// becomes the Retry-After header. err is set when the budget cannot be read
+	// (it is kept in the database, and the database is unavailable).
+	Spend(ctx context.Context, clientAddr string, n int) (wait time.Duration, err error)
 }
 
 // spendHashes draws the n hashes a request may make from its client address's
 // budget, answering 429 when the budget is spent.
-func spendHashes(budget HashBudget, clientAddr string, n int) error {
-	if wait := budget.Spend(clientAddr, n); wait > 0 {
+func spendHashes(ctx context.Context, budget HashBudget, clientAddr string, n int) error {
+	wait, err := budget.Spend(ctx, clientAddr, n)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many password operations from this address; try again later.", RetryAfter: wait}
 	}
 	return nil

@@ -38,7 +38,7 @@ func (r registrar) registerFrom(ctx context.Context, reg domain.Registration, pa
 		return nil, err
 	}
 	if r.budget != nil {
-		if err := spendHashes(r.budget, clientAddr, 1); err != nil {
+		if err := spendHashes(ctx, r.budget, clientAddr, 1); err != nil {
 			return nil, err
 		}
 	}

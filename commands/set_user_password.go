@@ -38,7 +38,7 @@ func (h SetUserPasswordHandler) Handle(ctx context.Context, cmd SetUserPassword)
 	if err := domain.Validate(domain.ValidatePassword("password", cmd.Password)); err != nil {
 		return NoResult{}, err
 	}
-	if err := spendHashes(h.budget, cmd.ClientAddr, 1); err != nil {
+	if err := spendHashes(ctx, h.budget, cmd.ClientAddr, 1); err != nil {
 		return NoResult{}, err
 	}
 	if err := checkTarget(ctx, h.store, cmd.Actor, cmd.UserID); err != nil {

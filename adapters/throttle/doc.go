@@ -17,6 +17,14 @@
 // Client addresses are keyed as the login throttle keys them: IPv4 by the address,
 // IPv6 by its /64, which one client can roam at will.
 //
+// Each comes twice: in this process's memory (LoginThrottle, HashBudget), and in
+// PostgreSQL (PostgresLoginThrottle, PostgresHashBudget), where every instance of
+// the service counts against the same limits. Both pass the same contract suite,
+// commandstest.LimitsContract. The PostgreSQL ones keep one row per bucket in the
+// terms of the generic cell rate algorithm (the instant it is full again) and one
+// row per login attempt in progress; PurgeLimits deletes the rows that count
+// nothing any more.
+//
 // # Memory
 //
 // An attacker can try as many usernames as it likes, so buckets must not pile up. A

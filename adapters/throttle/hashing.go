@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -28,8 +29,12 @@ func NewHashBudget(perMinute, burst int, now func() time.Time) *HashBudget {
 
 // Spend takes n hashes from the address's bucket, or none and says how long until
 // it holds n, rounded up to whole seconds. A request that needs more than the burst
-// is asked for the burst: it would otherwise never get through.
-func (h *HashBudget) Spend(clientAddr string, n int) time.Duration {
+// is asked for the burst: it would otherwise never get through. It never fails.
+func (h *HashBudget) Spend(_ context.Context, clientAddr string, n int) (time.Duration, error) {
+	return h.spend(clientAddr, n), nil
+}
+
+func (h *HashBudget) spend(clientAddr string, n int) time.Duration {
 	if h.addrs.perMinute <= 0 || n <= 0 {
 		return 0
 	}

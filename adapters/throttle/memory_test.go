@@ -56,14 +56,14 @@ func TestHashBudgetForgetsRefilledAddresses(t *testing.T) {
 	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 	b := NewHashBudget(60, 10, func() time.Time { return now })
 	for i := range 100_000 {
-		b.Spend(fmt.Sprintf("addr%d", i), 10)
+		b.spend(fmt.Sprintf("addr%d", i), 10)
 	}
 	if n := len(b.addrs.byKey); n != 100_000 {
 		t.Fatalf("%d address buckets, want 100000: none has refilled yet", n)
 	}
 
 	now = now.Add(time.Minute)
-	b.Spend("192.0.2.1", 1)
+	b.spend("192.0.2.1", 1)
 	if n := len(b.addrs.byKey); n != 1 {
 		t.Errorf("a minute later: %d address buckets, want only the last draw's", n)
 	}
@@ -77,7 +77,7 @@ func TestHashBudgetSteadySprayStaysBounded(t *testing.T) {
 	b := NewHashBudget(60, 10, func() time.Time { return now })
 	largest := 0
 	for i := range 100_000 {
-		b.Spend(fmt.Sprintf("addr%d", i), 1)
+		b.spend(fmt.Sprintf("addr%d", i), 1)
 		largest = max(largest, len(b.addrs.byKey))
 		now = now.Add(time.Millisecond)
 	}

@@ -1,0 +1,2 @@
+drop table rate_limit_claims;
+drop table rate_limits;
