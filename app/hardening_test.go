@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/example/accounts/adapters/broker/brokertest"
 	"github.com/example/accounts/adapters/postgres/pgtest"
+	"go.uber.org/zap"
 )
 
 // Clients that open connections and never finish their headers, each sending a
@@ -134,5 +137,58 @@ func TestShutdownDelayKeepsServingWhileNotReady(t *testing.T) {
 	if conn, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
 		_ = conn.Close()
 		t.Error("still listening after the stop")
+	}
+}
+
+// A client that sends its body slower than the request timeout allows is told 408
+// and the connection is closed; nothing of it reaches a use case, and the access log
+// says 408, not that the client hung up.
+func TestSlowBodyIsAnswered408(t *testing.T) {
+	t.Parallel()
+	s := startService(t, map[string]string{"APP_HTTP_REQUEST_TIMEOUT": "1s"})
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	if _, err := fmt.Fprint(conn, "POST /api/v1/account/signup HTTP/1.1\r\nHost: accounts\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 60\r\n\r\n"+`{"username":"slow.client","pass`); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a slow body: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"request_timeout"`) || !resp.Close {
+		t.Errorf("got %d %s (close %v), want 408 request_timeout and the connection closed", resp.StatusCode, body, resp.Close)
+	}
+	var users int
+	if err := s.DB.QueryRowContext(t.Context(), "SELECT count(*) FROM users").Scan(&users); err != nil || users != 0 {
+		t.Errorf("%d users (%v), want none", users, err)
+	}
+	waitFor(t, "the access log line", func() bool {
+		return s.Logs.FilterMessage("http request").FilterField(zap.Int("status", http.StatusRequestTimeout)).Len() == 1
+	})
+}
+
+// The service's own connections carry the statement and idle-transaction timeouts
+// of its configuration.
+func TestServiceConnectionsAreBoundedByTheServer(t *testing.T) {
+	t.Parallel()
+	s := startService(t, map[string]string{
+		"APP_DATABASE_STATEMENT_TIMEOUT":           "7s",
+		"APP_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "25s",
+	})
+	var statement, idle string
+	if err := s.DB.QueryRowContext(t.Context(),
+		"SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')").
+		Scan(&statement, &idle); err != nil {
+		t.Fatal(err)
+	}
+	if statement != "7s" || idle != "25s" {
+		t.Errorf("statement_timeout %s, idle_in_transaction_session_timeout %s; want 7s, 25s", statement, idle)
 	}
 }
