@@ -50,6 +50,19 @@ func (c claims) Validate() error {
 	return nil
 }
 
+// isTokenText reports whether token is made of the three base64url segments' letters
+// and their dots only. Go's base64 decoder skips line breaks, so a token with one
+// inserted would otherwise verify as the token without it: a second spelling of the
+// same token, which the service never issued.
+func isTokenText(token string) bool {
+	for _, c := range []byte(token) {
+		if c != '.' && !isBase64URL(rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
 func isBase64URL(r rune) bool {
 	return 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_'
 }
@@ -118,7 +131,7 @@ func (j *JWT) Issue(sessionID string, issuedAt, expiresAt time.Time) (string, er
 // SessionID returns the session a valid token names, and domain.ErrUnauthenticated
 // for anything else.
 func (j *JWT) SessionID(token string) (string, error) {
-	if token == "" || len(token) > maxTokenLength {
+	if token == "" || len(token) > maxTokenLength || !isTokenText(token) {
 		return "", domain.ErrUnauthenticated
 	}
 	if v, ok := j.verified.Get(token); ok {

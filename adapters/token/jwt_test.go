@@ -137,6 +137,9 @@ func TestAnythingButAValidTokenIsUnauthenticated(t *testing.T) {
 		"payload swapped":    swapPayload(valid, sign(t, jwt.SigningMethodHS256, with("sid", "session-2"), secret)),
 		"signature stripped": valid[:strings.LastIndexByte(valid, '.')+1],
 		"non-canonical":      flipPaddingBit(valid),
+		"line break inside":  valid[:len(valid)-10] + "\n" + valid[len(valid)-10:],
+		"carriage return":    valid[:20] + "\r" + valid[20:],
+		"padded":             valid + "=",
 	} {
 		t.Run(name, func(t *testing.T) {
 			sid, err := j.SessionID(tok)
