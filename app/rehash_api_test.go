@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,4 +133,23 @@ func TestInvisiblePasswordSetBeforeTheRuleStillWorks(t *testing.T) {
 	assertStatus(t, change("\u200b\u200b\u200b\u200b\u200b\u200b"), http.StatusBadRequest, "validation_failed")
 	assertStatus(t, change("now visible"), http.StatusNoContent, "")
 	assertStatus(t, s.client().login("blank.password", "now visible"), http.StatusNoContent, "")
+}
+
+// TestNewPasswordMustDifferInAnySpelling: a "new" password that is the current one
+// spelt in another normalisation form is the same password, and refused as such.
+func TestNewPasswordMustDifferInAnySpelling(t *testing.T) {
+	t.Parallel()
+	s := startService(t, nil)
+	s.superAdmin("same.password")
+	c := s.loggedIn("same.password")
+	const composed, decomposed = "caf\u00e9 au lait", "cafe\u0301 au lait"
+	change := func(current, next string) response {
+		return c.do("PUT", "/api/v1/account/password", map[string]string{"current_password": current, "new_password": next})
+	}
+	assertStatus(t, change(testPassword, composed), http.StatusNoContent, "")
+	r := change(composed, decomposed)
+	assertStatus(t, r, http.StatusBadRequest, "validation_failed")
+	if !strings.Contains(string(r.Body), "must differ from the current password") {
+		t.Errorf("refused for another reason: %s", r.Body)
+	}
 }

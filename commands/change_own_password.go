@@ -48,7 +48,7 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 	); err != nil {
 		return NoResult{}, err
 	}
-	if cmd.NewPassword == cmd.CurrentPassword {
+	if h.hasher.Same(cmd.NewPassword, cmd.CurrentPassword) {
 		return NoResult{}, domain.ValidationError(domain.FieldError{Field: "new_password", Message: "must differ from the current password"})
 	}
 	wait, done, err := h.throttle.Begin(ctx, cmd.Actor.Username, cmd.ClientAddr)

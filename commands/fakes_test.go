@@ -544,6 +544,8 @@ func (h *fakeHasher) Verify(_ context.Context, hash, password string) (bool, err
 }
 
 // Outdated: a hash the fake made with "older settings" carries the prefix "old:".
+func (h *fakeHasher) Same(a, b string) bool { return a == b }
+
 func (h *fakeHasher) Outdated(hash string) bool {
 	return strings.HasPrefix(hash, oldHashPrefix)
 }

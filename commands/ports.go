@@ -83,6 +83,9 @@ type PasswordHasher interface {
 	// passwords were normalised), so that a login that has just proved the password
 	// can store a fresh hash of it.
 	Outdated(hash string) bool
+	// Same reports whether a and b are one password to Verify: spelt alike, or
+	// differently but compared as one (Unicode normalisation).
+	Same(a, b string) bool
 }
 
 // Tokens turns a session id into the signed token held by the cookie, and back.

@@ -175,6 +175,12 @@ func (h *Hasher) run(ctx context.Context, work func()) error {
 	}
 }
 
+// Same reports whether a and b are one password: their NFC forms are equal, as
+// Verify compares them.
+func (h *Hasher) Same(a, b string) bool {
+	return norm.NFC.String(a) == norm.NFC.String(b)
+}
+
 // Outdated reports whether a stored hash is one the login should renew: one of the
 // earlier format, made from the password unnormalised, or a bcrypt hash of another
 // cost than the configured one. Anything bcrypt cannot read is not renewed: it

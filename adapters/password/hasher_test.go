@@ -317,3 +317,23 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// Same agrees with Verify: canonically equivalent spellings are one password,
+// look-alikes are not.
+func TestSame(t *testing.T) {
+	h := newHasher(t, bcrypt.MinCost)
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"correct horse", "correct horse", true},
+		{"caf\u00e9 au lait", "cafe\u0301 au lait", true},
+		{"\uac00\ub098\ub2e4 password", "\u1100\u1161\u1102\u1161\u1103\u1161 password", true},
+		{"\ufb01nancial", "financial", false},
+		{"correct horse", "correct horse ", false},
+	} {
+		if got := h.Same(tc.a, tc.b); got != tc.want {
+			t.Errorf("Same(%+q, %+q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
