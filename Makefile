@@ -29,6 +29,7 @@ FUZZ_TARGETS := \
 	./ports:FuzzDecodeJSON \
 	./ports:FuzzParseListQuery \
 	./ports:FuzzListQueryParams \
+	./ports:FuzzSessionTokens \
 	./queries:FuzzParseCursor \
 	./queries:FuzzCursorRoundTrip \
 	./adapters/token:FuzzSessionID \
