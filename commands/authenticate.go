@@ -52,7 +52,7 @@ func (h AuthenticateHandler) Handle(ctx context.Context, cmd Authenticate) (Auth
 	}
 	now := h.clock.Now()
 	if s.Expired(now) {
-		if err := h.store.Sessions().Delete(ctx, s.ID); err != nil {
+		if _, err := h.store.Sessions().DeleteIfExpired(ctx, s.ID, now); err != nil {
 			return Authenticated{}, err
 		}
 		return Authenticated{}, domain.ErrUnauthenticated

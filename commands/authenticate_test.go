@@ -259,7 +259,7 @@ func TestAuthenticateStoreFailures(t *testing.T) {
 		tokens  bool
 	}{
 		{name: "session lookup", fail: "sessions.GetWithUser"},
-		{name: "deleting an expired session", fail: "sessions.Delete", advance: time.Hour},
+		{name: "deleting an expired session", fail: "sessions.DeleteIfExpired", advance: time.Hour},
 		{name: "extending the session", fail: "sessions.Extend", advance: 15 * time.Minute},
 		{name: "signing the refreshed token", advance: 15 * time.Minute, tokens: true},
 	}

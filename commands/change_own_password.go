@@ -103,6 +103,7 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
-		return tx.Sessions().DeleteByUser(ctx, u.ID(), cmd.Actor.SessionID)
+		_, err = tx.Sessions().DeleteByUser(ctx, u.ID(), cmd.Actor.SessionID)
+		return err
 	})
 }

@@ -288,31 +288,49 @@ func (r memSessions) Extend(_ context.Context, id string, expiresAt time.Time) e
 	return nil
 }
 
-func (r memSessions) Delete(_ context.Context, id string) error {
+func (r memSessions) Delete(_ context.Context, id string) (int, error) {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	if err := r.s.failure("sessions.Delete"); err != nil {
-		return err
+		return 0, err
+	}
+	if _, ok := r.st.sessions[id]; !ok {
+		return 0, nil
 	}
 	delete(r.st.sessions, id)
-	return nil
+	return 1, nil
 }
 
-func (r memSessions) DeleteByUser(_ context.Context, userID, keep string) error {
+func (r memSessions) DeleteIfExpired(_ context.Context, id string, now time.Time) (int, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if err := r.s.failure("sessions.DeleteIfExpired"); err != nil {
+		return 0, err
+	}
+	if sess, ok := r.st.sessions[id]; !ok || now.Before(sess.ExpiresAt) {
+		return 0, nil
+	}
+	delete(r.st.sessions, id)
+	return 1, nil
+}
+
+func (r memSessions) DeleteByUser(_ context.Context, userID, keep string) (int, error) {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	if err := r.s.failure("sessions.DeleteByUser"); err != nil {
-		return err
+		return 0, err
 	}
 	if !r.tx {
-		return errOutsideTx
+		return 0, errOutsideTx
 	}
+	n := 0
 	for id, sess := range r.st.sessions {
 		if sess.UserID == userID && id != keep {
 			delete(r.st.sessions, id)
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }
 
 func (r memSessions) DeleteBefore(_ context.Context, userID string, version int64) (int, error) {

@@ -16,5 +16,6 @@ func NewLogoutHandler(store Store) LogoutHandler { return LogoutHandler{store: s
 // Handle deletes the session row, so the cookie stops working even if a copy of it
 // survives in the client.
 func (h LogoutHandler) Handle(ctx context.Context, cmd Logout) (NoResult, error) {
-	return NoResult{}, h.store.Sessions().Delete(ctx, cmd.SessionID)
+	_, err := h.store.Sessions().Delete(ctx, cmd.SessionID)
+	return NoResult{}, err
 }

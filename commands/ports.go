@@ -33,11 +33,15 @@ type Sessions interface {
 	GetWithUser(ctx context.Context, id string) (*domain.Session, *domain.User, error)
 	// Extend moves the session's expiry.
 	Extend(ctx context.Context, id string, expiresAt time.Time) error
-	// Delete ends one session; deleting a missing one is not an error.
-	Delete(ctx context.Context, id string) error
+	// Delete ends one session; deleting a missing one is not an error. Like every
+	// Delete method, it returns how many sessions it deleted: operators count the
+	// sessions that end, and why.
+	Delete(ctx context.Context, id string) (int, error)
+	// DeleteIfExpired ends one session if it has expired at now.
+	DeleteIfExpired(ctx context.Context, id string, now time.Time) (int, error)
 	// DeleteByUser ends every session of a user except the one named by keep ("" keeps
 	// none).
-	DeleteByUser(ctx context.Context, userID, keep string) error
+	DeleteByUser(ctx context.Context, userID, keep string) (int, error)
 	// DeleteBefore deletes the sessions of a user begun at a user version below
 	// version, and returns how many it deleted.
 	DeleteBefore(ctx context.Context, userID string, version int64) (int, error)

@@ -50,6 +50,7 @@ func (h SetUserPasswordHandler) Handle(ctx context.Context, cmd SetUserPassword)
 	}
 	return NoResult{}, changeUser(ctx, h.store, cmd.Actor, cmd.UserID, func(ctx context.Context, tx Repositories, u *domain.User) (bool, error) {
 		u.SetPassword(hash, cmd.Actor.ID, h.clock.Now())
-		return true, tx.Sessions().DeleteByUser(ctx, u.ID(), "")
+		_, err := tx.Sessions().DeleteByUser(ctx, u.ID(), "")
+		return true, err
 	})
 }

@@ -86,23 +86,41 @@ func (r sessions) Extend(ctx context.Context, id string, expiresAt time.Time) er
 	return mapError("extend session", err)
 }
 
-func (r sessions) Delete(ctx context.Context, id string) error {
-	_, err := r.db.NewDelete().
+func (r sessions) Delete(ctx context.Context, id string) (int, error) {
+	res, err := r.db.NewDelete().
 		Model((*sessionRow)(nil)).
 		Where("id = ?", storedID(id)).
 		Exec(ctx)
-	return mapError("delete session", err)
+	return deleted("delete session", res, err)
 }
 
-func (r sessions) DeleteByUser(ctx context.Context, userID, keep string) error {
+func (r sessions) DeleteIfExpired(ctx context.Context, id string, now time.Time) (int, error) {
+	res, err := r.db.NewDelete().
+		Model((*sessionRow)(nil)).
+		Where("id = ?", storedID(id)).
+		Where("expires_at <= ?", now.UTC()).
+		Exec(ctx)
+	return deleted("delete expired session", res, err)
+}
+
+func (r sessions) DeleteByUser(ctx context.Context, userID, keep string) (int, error) {
 	q := r.db.NewDelete().
 		Model((*sessionRow)(nil)).
 		Where("user_id = ?", userID)
 	if keep != "" {
 		q = q.Where("id <> ?", storedID(keep))
 	}
-	_, err := q.Exec(ctx)
-	return mapError("delete sessions of user", err)
+	res, err := q.Exec(ctx)
+	return deleted("delete sessions of user", res, err)
+}
+
+// deleted is how many rows a DELETE removed.
+func deleted(op string, res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, mapError(op, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapError(op, err)
 }
 
 func (r sessions) DeleteBefore(ctx context.Context, userID string, version int64) (int, error) {
@@ -111,11 +129,7 @@ func (r sessions) DeleteBefore(ctx context.Context, userID string, version int64
 		Where("user_id = ?", userID).
 		Where("user_version < ?", version).
 		Exec(ctx)
-	if err != nil {
-		return 0, mapError("delete sessions of user before version", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), mapError("delete sessions of user before version", err)
+	return deleted("delete sessions of user before version", res, err)
 }
 
 // DeleteExpired picks the oldest expired rows by the expires_at index and skips rows
@@ -133,11 +147,7 @@ func (r sessions) DeleteExpired(ctx context.Context, now time.Time, limit int) (
 		Model((*sessionRow)(nil)).
 		Where("id IN (?)", expired).
 		Exec(ctx)
-	if err != nil {
-		return 0, mapError("delete expired sessions", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), mapError("delete expired sessions", err)
+	return deleted("delete expired sessions", res, err)
 }
 
 // DeleteOldest runs in the login's transaction, which holds the user's row lock, so
@@ -162,9 +172,5 @@ func (r sessions) DeleteOldest(ctx context.Context, userID, keep string, now tim
 			return q.Where("expires_at <= ?", now).WhereOr("id IN (?)", beyond)
 		}).
 		Exec(ctx)
-	if err != nil {
-		return 0, mapError("delete oldest sessions of user", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), mapError("delete oldest sessions of user", err)
+	return deleted("delete oldest sessions of user", res, err)
 }

@@ -180,7 +180,7 @@ func TestSessionIDsAreNotStored(t *testing.T) {
 	}
 
 	// Ending the session by its id reaches the row too.
-	if err := store.Sessions().Delete(ctx, id); err != nil {
+	if _, err := store.Sessions().Delete(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if stored := storedSessionIDs(t, db); len(stored) != 0 {

@@ -45,6 +45,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) (commands.Store, Ev
 		{"ExtendSession", testExtend},
 		{"DeleteSession", testDelete},
 		{"DeleteSessionsByUser", testDeleteByUser},
+		{"DeleteSessionIfExpired", testDeleteIfExpired},
 		{"DeleteSessionsBeforeAVersion", testDeleteBefore},
 		{"DeleteExpiredSessions", testDeleteExpired},
 		{"DeleteOldestSessions", testDeleteOldest},
@@ -242,10 +243,10 @@ func testInTxRollsBack(t *testing.T, store commands.Store, _ EventLog) {
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
-		if err := tx.Sessions().Delete(ctx, "a1"); err != nil {
+		if _, err := tx.Sessions().Delete(ctx, "a1"); err != nil {
 			return err
 		}
-		if err := tx.Sessions().DeleteByUser(ctx, alice.ID(), ""); err != nil {
+		if _, err := tx.Sessions().DeleteByUser(ctx, alice.ID(), ""); err != nil {
 			return err
 		}
 		return errStop
@@ -274,7 +275,7 @@ func testWritesOutsideTx(t *testing.T, store commands.Store, _ EventLog) {
 		if err := tx.Users().Add(ctx, newUser(2, "bobby")); err != nil {
 			return err
 		}
-		if err := store.Sessions().Delete(ctx, "a1"); err != nil {
+		if _, err := store.Sessions().Delete(ctx, "a1"); err != nil {
 			return err
 		}
 		return store.Sessions().Add(ctx, NewSession("a3", alice.ID(), 2))
@@ -282,7 +283,7 @@ func testWritesOutsideTx(t *testing.T, store commands.Store, _ EventLog) {
 	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": true})
 
 	err := store.InTx(t.Context(), func(ctx context.Context, tx commands.Repositories) error {
-		if err := store.Sessions().Delete(ctx, "a2"); err != nil {
+		if _, err := store.Sessions().Delete(ctx, "a2"); err != nil {
 			return err
 		}
 		return errStop
@@ -390,19 +391,43 @@ func testDelete(t *testing.T, store commands.Store, _ EventLog) {
 	addUsers(t, store, alice)
 	addSessions(t, store, NewSession("a1", alice.ID(), 0), NewSession("a2", alice.ID(), 1))
 
-	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
-		t.Fatalf("Delete: %v", err)
+	if n, err := store.Sessions().Delete(ctx, "a1"); err != nil || n != 1 {
+		t.Fatalf("Delete = %d, %v; want 1, nil", n, err)
 	}
 	// Logging out twice is not an error.
-	if err := store.Sessions().Delete(ctx, "a1"); err != nil {
-		t.Fatalf("Delete of a missing session: %v", err)
+	if n, err := store.Sessions().Delete(ctx, "a1"); err != nil || n != 0 {
+		t.Fatalf("Delete of a missing session = %d, %v; want 0, nil", n, err)
 	}
 	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true})
 
 	inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-		return tx.Sessions().Delete(ctx, "a2")
+		_, err := tx.Sessions().Delete(ctx, "a2")
+		return err
 	})
 	AssertSessions(t, store, map[string]bool{"a2": false})
+}
+
+// DeleteIfExpired is the request path's: a session found expired goes, one that a
+// refresh has just extended stays.
+func testDeleteIfExpired(t *testing.T, store commands.Store, _ EventLog) {
+	ctx := t.Context()
+	alice := newUser(1, "alice")
+	addUsers(t, store, alice)
+	a1 := NewSession("a1", alice.ID(), 0)
+	addSessions(t, store, a1)
+
+	before := a1.ExpiresAt.Add(-time.Microsecond)
+	if n, err := store.Sessions().DeleteIfExpired(ctx, "a1", before); err != nil || n != 0 {
+		t.Fatalf("DeleteIfExpired before expiry = %d, %v; want 0, nil", n, err)
+	}
+	AssertSessions(t, store, map[string]bool{"a1": true})
+	if n, err := store.Sessions().DeleteIfExpired(ctx, "a1", a1.ExpiresAt); err != nil || n != 1 {
+		t.Fatalf("DeleteIfExpired at expiry = %d, %v; want 1, nil", n, err)
+	}
+	AssertSessions(t, store, map[string]bool{"a1": false})
+	if n, err := store.Sessions().DeleteIfExpired(ctx, "a1", a1.ExpiresAt); err != nil || n != 0 {
+		t.Fatalf("DeleteIfExpired of a missing session = %d, %v; want 0, nil", n, err)
+	}
 }
 
 func testDeleteByUser(t *testing.T, store commands.Store, _ EventLog) {
@@ -414,26 +439,30 @@ func testDeleteByUser(t *testing.T, store commands.Store, _ EventLog) {
 		NewSession("a3", alice.ID(), 2),
 		NewSession("b1", bob.ID(), 3),
 	)
-	deleteByUser := func(userID, keep string) {
+	deleteByUser := func(userID, keep string, want int) {
 		t.Helper()
 		inTx(t, store, func(ctx context.Context, tx commands.Repositories) error {
-			return tx.Sessions().DeleteByUser(ctx, userID, keep)
+			n, err := tx.Sessions().DeleteByUser(ctx, userID, keep)
+			if err == nil && n != want {
+				t.Errorf("DeleteByUser(%s, %q) deleted %d sessions, want %d", userID, keep, n, want)
+			}
+			return err
 		})
 	}
 
-	deleteByUser(alice.ID(), "a2")
+	deleteByUser(alice.ID(), "a2", 2)
 	AssertSessions(t, store, map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true})
 
 	// keep names another user's session: it protects nothing of alice's, and bob's
 	// session is not alice's to end anyway.
-	deleteByUser(alice.ID(), "b1")
+	deleteByUser(alice.ID(), "b1", 1)
 	AssertSessions(t, store, map[string]bool{"a2": false, "b1": true})
 
-	deleteByUser(bob.ID(), "")
+	deleteByUser(bob.ID(), "", 1)
 	AssertSessions(t, store, map[string]bool{"b1": false})
 
-	deleteByUser(carol.ID(), "") // no sessions at all
-	deleteByUser(UserID(404), "")
+	deleteByUser(carol.ID(), "", 0) // no sessions at all
+	deleteByUser(UserID(404), "", 0)
 }
 
 func testDeleteBefore(t *testing.T, store commands.Store, _ EventLog) {
