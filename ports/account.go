@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/example/accounts/commands"
+	"github.com/example/accounts/domain"
 	"github.com/example/accounts/queries"
 )
 
@@ -43,6 +44,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		ClientAddr: s.clientAddr(r),
 	})
 	if err != nil {
+		if e, ok := domain.AsError(err); ok && (e.Code == domain.CodeInvalidCredentials || e.Code == domain.CodeRateLimited) {
+			notesFrom(r.Context()).username = req.Username.value
+		}
 		return err
 	}
 	s.setSessionCookie(w, res.Token)

@@ -73,8 +73,12 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 // client hung up before it was answered. The access log puts an empty one in the
 // context; the request's own goroutine fills it in.
 type notes struct {
-	route      string
-	userID     string
+	route  string
+	userID string
+	// username is the name a failed login tried (401 or 429), for the warning that
+	// operators watch for guessing. Only a name that passed the username rules is
+	// noted: anything else is not worth repeating in the logs.
+	username   string
 	err        error
 	clientGone bool
 }
@@ -104,7 +108,9 @@ func notesFrom(ctx context.Context) *notes {
 // response is flushed before the line is written, so one the connection could not
 // carry (a client that stopped reading until the write timeout, or hung up) is logged
 // with the error that stopped it.
-func withAccessLog(logger *zap.Logger, client func(*http.Request) string, next http.Handler) http.Handler {
+//
+// observer, when set, hears of every request with the same status the line shows.
+func withAccessLog(logger *zap.Logger, observer RequestObserver, client func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		n := &notes{}
@@ -119,7 +125,12 @@ func withAccessLog(logger *zap.Logger, client func(*http.Request) string, next h
 				}
 			}
 			rec.flush()
-			logRequest(logger, r, client(r), rec, n, time.Since(start), panicked)
+			took := time.Since(start)
+			status := answered(rec, n)
+			if observer != nil {
+				observer.ObserveRequest(n.route, r.Method, status, took)
+			}
+			logRequest(logger, r, client(r), rec, n, status, took, panicked)
 			if rec.status == 0 && n.clientGone {
 				// Returning without a word would make net/http answer 200 to whoever
 				// may still be listening; aborting closes the connection instead.
@@ -130,11 +141,15 @@ func withAccessLog(logger *zap.Logger, client func(*http.Request) string, next h
 	})
 }
 
-func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorder, n *notes, took time.Duration, panicked bool) {
-	status := rec.statusCode()
+// answered is the status the access log and the metrics record.
+func answered(rec *recorder, n *notes) int {
 	if n.clientGone && rec.status == 0 {
-		status = statusClientClosedRequest
+		return statusClientClosedRequest
 	}
+	return rec.statusCode()
+}
+
+func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorder, n *notes, status int, took time.Duration, panicked bool) {
 	fields := []zap.Field{
 		zap.String("method", r.Method),
 		zap.String("route", n.route),
@@ -151,10 +166,18 @@ func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorde
 	if n.userID != "" {
 		fields = append(fields, zap.String("user_id", n.userID))
 	}
+	if n.username != "" {
+		fields = append(fields, zap.String("username", n.username))
+	}
 	if n.err != nil {
 		fields = append(fields, zap.Error(n.err))
 	}
 	level := zapcore.InfoLevel
+	if status == http.StatusForbidden || n.username != "" {
+		// A refused authorization or a failed login: what someone probing
+		// accounts or privileges leaves behind.
+		level = zapcore.WarnLevel
+	}
 	if rec.writeErr != nil {
 		// The client did not get the whole response. Like nginx and Envoy, the line
 		// keeps the status that was being sent and says the response was cut short.

@@ -27,6 +27,8 @@ func TestAccessLog(t *testing.T) {
 		status int
 		level  zapcore.Level
 		userID string
+		// username is the name a failed login tried, logged for operators.
+		username string
 	}{
 		{
 			name: "authenticated",
@@ -44,6 +46,42 @@ func TestAccessLog(t *testing.T) {
 			},
 			method: http.MethodPost, route: "/api/v1/account/login", path: "/api/v1/account/login",
 			status: http.StatusNoContent, level: zapcore.InfoLevel,
+		},
+		{
+			name: "failed login",
+			send: func(h *harness) *httptest.ResponseRecorder {
+				h.login.err = domain.ErrInvalidCredentials
+				return h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`, id)
+			},
+			method: http.MethodPost, route: "/api/v1/account/login", path: "/api/v1/account/login",
+			status: http.StatusUnauthorized, level: zapcore.WarnLevel, username: "alice",
+		},
+		{
+			name: "throttled login",
+			send: func(h *harness) *httptest.ResponseRecorder {
+				h.login.err = &domain.Error{Code: domain.CodeRateLimited, Detail: "Too many failed logins.", RetryAfter: time.Minute}
+				return h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`, id)
+			},
+			method: http.MethodPost, route: "/api/v1/account/login", path: "/api/v1/account/login",
+			status: http.StatusTooManyRequests, level: zapcore.WarnLevel, username: "alice",
+		},
+		{
+			name: "login refused for another reason",
+			send: func(h *harness) *httptest.ResponseRecorder {
+				h.login.err = domain.Unavailable("database down", 0)
+				return h.do(http.MethodPost, "/api/v1/account/login", `{"username":"alice","password":"`+secretPassword+`"}`, id)
+			},
+			method: http.MethodPost, route: "/api/v1/account/login", path: "/api/v1/account/login",
+			status: http.StatusServiceUnavailable, level: zapcore.ErrorLevel,
+		},
+		{
+			name: "authorization refused",
+			send: func(h *harness) *httptest.ResponseRecorder {
+				h.setAdmin.err = domain.ErrForbidden
+				return h.do(http.MethodPut, "/api/v1/users/"+targetID+"/roles/admin", "", withCookie(sessionToken), id)
+			},
+			method: http.MethodPut, route: "/api/v1/users/{id}/roles/admin", path: "/api/v1/users/" + targetID + "/roles/admin",
+			status: http.StatusForbidden, level: zapcore.WarnLevel, userID: actorID,
 		},
 		{
 			name: "client error",
@@ -109,6 +147,9 @@ func TestAccessLog(t *testing.T) {
 			}
 			if got, ok := fields["user_id"]; c.userID != "" && got != c.userID || c.userID == "" && ok {
 				t.Errorf("user_id = %v, want %q", got, c.userID)
+			}
+			if got, ok := fields["username"]; c.username != "" && got != c.username || c.username == "" && ok {
+				t.Errorf("username = %v, want %q", got, c.username)
 			}
 			if _, ok := fields["duration"].(time.Duration); !ok {
 				t.Errorf("duration = %#v", fields["duration"])
@@ -264,5 +305,41 @@ func TestAccessLogNamesTheClientBehindATrustedProxy(t *testing.T) {
 				t.Errorf("client %v, remote %v; want %v and %s", fields["client"], fields["remote"], tc.wantClient, tc.remote)
 			}
 		})
+	}
+}
+
+// observed is a RequestObserver that keeps what it hears.
+type observed struct {
+	requests []string
+}
+
+func (o *observed) ObserveRequest(route, method string, status int, took time.Duration) {
+	if took <= 0 {
+		status = -1 // a duration must be measured
+	}
+	o.requests = append(o.requests, fmt.Sprintf("%s %s %d", method, route, status))
+}
+
+// The metrics hear of every request by its route template, never its raw path, with
+// the status the client got.
+func TestRequestObserverHearsRouteTemplatesAndStatuses(t *testing.T) {
+	h := newHarness(t)
+	o := &observed{}
+	h.cfg.Observer = o
+	h.router()
+	h.do(http.MethodGet, "/api/v1/users/"+targetID, "", withCookie(sessionToken))
+	h.do(http.MethodGet, "/api/v1/users/"+targetID+"/nope", "", withCookie(sessionToken))
+	h.do("BREW", "/api/v1/account/me", "", withCookie(sessionToken))
+	h.me.err = domain.Unavailable("database down", 0)
+	h.do(http.MethodGet, "/api/v1/account/me", "", withCookie(sessionToken))
+
+	want := []string{
+		"GET /api/v1/users/{id} 200",
+		"GET  404",
+		"BREW /api/v1/account/me 405",
+		"GET /api/v1/account/me 503",
+	}
+	if fmt.Sprint(o.requests) != fmt.Sprint(want) {
+		t.Errorf("observed %q, want %q", o.requests, want)
 	}
 }

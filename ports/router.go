@@ -56,6 +56,17 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	Docs           http.Handler // Swagger UI, served at /docs and everything under /docs/
 	Spec           http.Handler // the OpenAPI document, served at /openapi.json
+	// Observer, when set, hears of every request once it is answered.
+	Observer RequestObserver
+}
+
+// RequestObserver hears of every request once it is answered, for the operators'
+// metrics: route is the template it matched ("/api/v1/users/{id}", never the raw
+// path) or "" when it matched none; method is as the client sent it (any token);
+// status is what the access log records, 499 for a client gone before its answer.
+// It is called on the request's goroutine: it must be quick.
+type RequestObserver interface {
+	ObserveRequest(route, method string, status int, took time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -168,7 +179,7 @@ func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Ha
 	}
 	router.PathPrefix("/docs/").Handler(newMethods("/docs/", map[string]http.Handler{http.MethodGet: srv.cfg.Docs}))
 
-	return withRequestID(withSecurityHeaders(withAccessLog(logger, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
+	return withRequestID(withSecurityHeaders(withAccessLog(logger, srv.cfg.Observer, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
 }
 
 // refuseEscapedSlash answers 404 to a path with an escaped slash in it. Decoded, it

@@ -16,7 +16,21 @@ type Config struct {
 	// be shorter than the application's stop timeout, or the process is stopped
 	// before the bus has closed. Default 5s.
 	CloseTimeout time.Duration
+
+	// Observer, when set, hears of every message handled.
+	Observer Observer
 }
+
+// Observer hears of every message a handler has answered: its operation (e.g.
+// "commands.Signup"), its outcome ("ok", or the code of the domain error it was
+// refused with: "not_found", "unavailable", "internal"…) and how long the handler
+// took. It is called on the handler's goroutine: it must be quick.
+type Observer interface {
+	Handled(operation, outcome string, took time.Duration)
+}
+
+// OutcomeOK is the outcome of a message its handler answered with a result.
+const OutcomeOK = "ok"
 
 const (
 	defaultReplyTimeout = 10 * time.Second

@@ -49,6 +49,9 @@ func Register[M, R any](b *Bus, h Handler[M, R]) error {
 	}
 
 	handle := logged(op.name, b.logger, guarded(op.name, b.logger, h))
+	if b.cfg.Observer != nil {
+		handle = measured(op.name, b.cfg.Observer, handle)
+	}
 	b.handlers[op.name] = requestreply.NewCommandHandlerWithResult(op.name, op.backend,
 		func(ctx context.Context, msg *M) (reply[R], error) {
 			return handle(ctx, *msg), nil
@@ -139,6 +142,20 @@ func logged[M, R any](op string, logger *zap.Logger, next replyFunc[M, R]) reply
 		start := time.Now()
 		rep := next(ctx, msg)
 		logHandled(ctx, logger, op, time.Since(start), rep.Err)
+		return rep
+	}
+}
+
+// measured tells the observer of every message handled, whatever the log level.
+func measured[M, R any](op string, obs Observer, next replyFunc[M, R]) replyFunc[M, R] {
+	return func(ctx context.Context, msg M) reply[R] {
+		start := time.Now()
+		rep := next(ctx, msg)
+		outcome := OutcomeOK
+		if rep.Err != nil {
+			outcome = string(rep.Err.Code)
+		}
+		obs.Handled(op, outcome, time.Since(start))
 		return rep
 	}
 }

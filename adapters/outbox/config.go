@@ -23,6 +23,8 @@ type Config struct {
 	// CloseTimeout bounds how long Close waits for events being handled. It must be
 	// shorter than the application's stop timeout. Default 5s.
 	CloseTimeout time.Duration
+	// Observer, when set, hears of every event handled, retried and parked.
+	Observer Observer
 }
 
 // RetryConfig is the exponential backoff, with jitter, between attempts at one
@@ -55,6 +57,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = defaultCloseTimeout
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	r := &c.Retry
 	if r.MaxRetries == 0 {

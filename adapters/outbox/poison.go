@@ -6,6 +6,7 @@ import (
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
 
 // parker is the publisher of the poison queue: it writes a parked event to the
@@ -14,6 +15,8 @@ import (
 // is never both parked and left to be handed again, nor lost between the two.
 type parker struct {
 	schema wsql.SchemaAdapter
+	// parked hears of each event parked, by the consumer group that gave up on it.
+	parked func(group string)
 }
 
 func (p parker) Publish(topic string, msgs ...*message.Message) error {
@@ -28,7 +31,13 @@ func (p parker) Publish(topic string, msgs ...*message.Message) error {
 	if err != nil {
 		return fmt.Errorf("outbox: poison publisher: %w", err)
 	}
-	return pub.Publish(topic, msgs...)
+	if err := pub.Publish(topic, msgs...); err != nil {
+		return err
+	}
+	for _, msg := range msgs {
+		p.parked(msg.Metadata.Get(middleware.PoisonedHandlerKey))
+	}
+	return nil
 }
 
 func (parker) Close() error { return nil }

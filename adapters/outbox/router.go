@@ -37,6 +37,9 @@ type Consumer struct {
 	Transient func(error) bool
 	// AckDeadline, when set, replaces Config.AckDeadline for this group.
 	AckDeadline time.Duration
+	// Broker names the broker a forwarding group publishes to (nats, amqp), for
+	// the metrics; empty for a group handled in process.
+	Broker string
 
 	types   []domain.EventType
 	handle  func(ctx context.Context, msg *message.Message) error
@@ -82,6 +85,7 @@ type Router struct {
 
 	mu        sync.Mutex
 	consumers []string
+	brokers   map[string]string // consumer group → Consumer.Broker
 	started   bool
 	running   atomic.Bool
 	done      chan struct{} // closed when the router has stopped
@@ -103,24 +107,32 @@ func NewRouter(db *sql.DB, cfg Config, logger *zap.Logger, wmLogger watermill.Lo
 		return nil, fmt.Errorf("outbox: router: %w", err)
 	}
 	wmLogger = quietOnStop{wmLogger}
-	r := &Router{cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router, done: make(chan struct{})}
-	poison, err := middleware.PoisonQueue(parker{schema: schema(0)}, PoisonTopic)
+	r := &Router{
+		cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router,
+		brokers: map[string]string{}, done: make(chan struct{}),
+	}
+	poison, err := middleware.PoisonQueue(parker{schema: schema(0), parked: r.parked}, PoisonTopic)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: poison queue: %w", err)
 	}
-	// Outermost first: an event that still fails after its retries is parked, and
-	// a panic is a failure like any other rather than a crash or a redelivery loop.
-	router.AddMiddleware(
-		poison,
-		r.retry().Middleware,
-		middleware.Recoverer,
-	)
+	// Outermost first: an event that still fails after its retries (each group's
+	// own middleware, see Add) is parked.
+	router.AddMiddleware(poison)
 	return r, nil
 }
 
-// retry is the backoff between attempts at one event. It stops well within the ack
-// deadline, so that a failing event is parked rather than handed again forever.
-func (r *Router) retry() middleware.Retry {
+// parked tells the observer of an event the poison queue parks.
+func (r *Router) parked(group string) {
+	r.mu.Lock()
+	b := r.brokers[group]
+	r.mu.Unlock()
+	r.cfg.Observer.EventParked(group, b)
+}
+
+// retry is the backoff between attempts at one event of consumer c. It stops well
+// within the ack deadline, so that a failing event is parked rather than handed
+// again forever.
+func (r *Router) retry(c Consumer) middleware.Retry {
 	rc := r.cfg.Retry
 	return middleware.Retry{
 		MaxRetries:          rc.MaxRetries,
@@ -134,7 +146,8 @@ func (r *Router) retry() middleware.Retry {
 			return !errors.As(p.Err, &perm)
 		},
 		OnRetryHook: func(n int, wait time.Duration) {
-			r.logger.Debug("retrying an event", zap.Int("retry", n), zap.Duration("wait", wait))
+			r.cfg.Observer.EventRetried(c.Name, c.Broker)
+			r.logger.Debug("retrying an event", zap.String("consumer_group", c.Name), zap.Int("retry", n), zap.Duration("wait", wait))
 		},
 	}
 }
@@ -178,8 +191,12 @@ func (r *Router) Add(c Consumer) error {
 	if c.forward != nil {
 		c.handle = r.forwarder(c, logger)
 	}
-	r.router.AddConsumerHandler(c.Name, Topic, sub, r.handler(c, logger))
+	h := r.router.AddConsumerHandler(c.Name, Topic, sub, r.handler(c, logger))
+	// Inside the router's poison queue: a panic is a failure like any other
+	// rather than a crash or a redelivery loop, and is retried, then parked.
+	h.AddMiddleware(r.retry(c).Middleware, middleware.Recoverer)
 	r.consumers = append(r.consumers, c.Name)
+	r.brokers[c.Name] = c.Broker
 	return nil
 }
 
@@ -203,19 +220,23 @@ func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandle
 		)
 		start := time.Now()
 		err := c.handle(ctx, msg)
+		took := time.Since(start)
 		switch {
 		case err == nil:
-			log.Debug("event handled", zap.Duration("duration", time.Since(start)))
+			r.cfg.Observer.EventHandled(c.Name, c.Broker, OutcomeDelivered, took)
+			log.Debug("event handled", zap.Duration("duration", took))
 			return nil
 		case c.Transient != nil && c.Transient(err), ctx.Err() != nil:
 			// Not the event's fault (its destination is unavailable, or its time
 			// ran out): hand it again later rather than retry it now or park it.
 			// Nacked here, so that the router does not log an error for what the
 			// group's warnings already say.
+			r.cfg.Observer.EventHandled(c.Name, c.Broker, OutcomeDeferred, took)
 			log.Debug("event handed back: its destination is unavailable", zap.Error(err))
 			msg.Nack()
 			return nil
 		default:
+			r.cfg.Observer.EventHandled(c.Name, c.Broker, OutcomeFailed, took)
 			log.Warn("handling an event failed", zap.Error(err))
 			return err
 		}

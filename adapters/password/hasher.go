@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -76,6 +77,33 @@ type Hasher struct {
 	dummy []byte
 	// compare is bcrypt.CompareHashAndPassword; a test watches which hashes it gets.
 	compare func(hash, password []byte) error
+
+	// What Stats reports.
+	runs, waits, saturated atomic.Uint64
+	waited                 atomic.Int64 // nanoseconds
+}
+
+// Stats is what the hasher has done since it was made, for the operators' metrics.
+type Stats struct {
+	Slots  int // how many hashes may run at once
+	InUse  int // how many run now
+	Runs   uint64
+	Waits  uint64 // runs that had to wait for a slot, including those refused
+	Waited time.Duration
+	// Saturated counts the runs refused (503) after waiting the whole hash wait.
+	Saturated uint64
+}
+
+// Stats reports the hasher's slots and what it has done.
+func (h *Hasher) Stats() Stats {
+	return Stats{
+		Slots:     cap(h.slots),
+		InUse:     len(h.slots),
+		Runs:      h.runs.Load(),
+		Waits:     h.waits.Load(),
+		Waited:    time.Duration(h.waited.Load()),
+		Saturated: h.saturated.Load(),
+	}
 }
 
 // NewHasher checks cfg and prepares a Hasher. It runs one bcrypt hash at cfg.Cost to
@@ -206,14 +234,25 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	select {
+	case h.slots <- struct{}{}:
+		h.runs.Add(1)
+		return nil
+	default:
+	}
+	h.waits.Add(1)
+	start := time.Now()
+	defer func() { h.waited.Add(int64(time.Since(start))) }()
 	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
+		h.runs.Add(1)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-timer.C:
+		h.saturated.Add(1)
 		return domain.Unavailable("Password hashing is saturated; try again shortly.", time.Second)
 	}
 }

@@ -196,3 +196,32 @@ func waitForFreeSlots(t *testing.T, h *Hasher) {
 		}
 	}
 }
+
+// Stats is what the hashing metrics read: slots in use, waits and refusals.
+func TestStatsCountWaitsAndRefusals(t *testing.T) {
+	h := newOneSlotHasher(t, 20*time.Millisecond)
+	if _, err := h.Hash(t.Context(), "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	h.slots <- struct{}{} // a hash in progress
+	if got := h.Stats(); got.Slots != 1 || got.InUse != 1 || got.Runs != 1 || got.Waits != 0 || got.Saturated != 0 {
+		t.Fatalf("Stats after one free run = %+v, want 1 slot in use, 1 run, no waits", got)
+	}
+	if _, err := h.Hash(t.Context(), "correct horse"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("Hash: err = %v, want ErrUnavailable", err)
+	}
+	got := h.Stats()
+	if got.Runs != 1 || got.Waits != 1 || got.Saturated != 1 || got.Waited < 20*time.Millisecond {
+		t.Fatalf("Stats after a refusal = %+v, want 1 run, 1 wait of at least 20ms, 1 refusal", got)
+	}
+
+	// A wait that ends in a slot is a wait, not a refusal.
+	go func() { time.Sleep(5 * time.Millisecond); h.release() }()
+	h.wait = time.Minute
+	if _, err := h.Hash(t.Context(), "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Stats(); got.Runs != 2 || got.Waits != 2 || got.Saturated != 1 || got.InUse != 0 {
+		t.Errorf("Stats after a wait = %+v, want 2 runs, 2 waits, 1 refusal, no slot in use", got)
+	}
+}
