@@ -19,6 +19,7 @@ func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout,
 		"APP_CONFIG":               "../config.toml",
 		"APP_SECURITY_BCRYPT_COST": "4",
 		"APP_LOG_LEVEL":            "error",
+		"APP_ADMIN_ADDR":           "127.0.0.1:0",
 	}
 	for k, v := range base {
 		t.Setenv(k, v)

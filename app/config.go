@@ -32,6 +32,7 @@ import (
 type Config struct {
 	App       AppConfig       `toml:"app"`
 	HTTP      HTTPConfig      `toml:"http"`
+	Admin     AdminConfig     `toml:"admin"`
 	Database  DatabaseConfig  `toml:"database"`
 	Security  SecurityConfig  `toml:"security"`
 	Session   SessionConfig   `toml:"session"`
@@ -70,6 +71,14 @@ type HTTPConfig struct {
 	// TrustedProxies lists, comma-separated, the addresses or CIDR ranges of the
 	// reverse proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies string `toml:"trusted_proxies"`
+}
+
+// AdminConfig is [admin]: the operators' listener, apart from the API so that the
+// public port never exposes what it serves.
+type AdminConfig struct {
+	// Addr serves /metrics (Prometheus); empty turns the listener, and the
+	// metrics with it, off.
+	Addr string `toml:"addr"`
 }
 
 // trustedProxies parses [http] trusted_proxies; a single address is a range of one.
@@ -360,6 +369,7 @@ func defaultConfig() Config {
 			IdleTimeout:       Duration{2 * time.Minute},
 			ShutdownDelay:     Duration{5 * time.Second},
 		},
+		Admin: AdminConfig{Addr: "127.0.0.1:9090"},
 		Database: DatabaseConfig{
 			MaxOpenConns:             20,
 			StatementTimeout:         Duration{10 * time.Second},
@@ -413,6 +423,8 @@ func (c Config) problems() []Problem {
 	ps.oneOf("app.env", c.App.Env, "development", "production")
 
 	ps.check(isListenAddr(c.HTTP.Addr), "http.addr", "must be host:port with a numeric port, such as 127.0.0.1:8080")
+	ps.check(c.Admin.Addr == "" || isListenAddr(c.Admin.Addr), "admin.addr", "must be empty (off) or host:port with a numeric port, such as 127.0.0.1:9090")
+	ps.check(c.Admin.Addr == "" || c.Admin.Addr != c.HTTP.Addr || strings.HasSuffix(c.Admin.Addr, ":0"), "admin.addr", "must differ from http.addr: the metrics must not be served on the API's port")
 	ps.check(c.HTTP.MaxBodyBytes > 0, "http.max_body_bytes", "must be greater than zero")
 	ps.check(c.HTTP.RequestTimeout.Duration > 0, "http.request_timeout", "must be greater than zero")
 	ps.check(c.HTTP.ShutdownTimeout.Duration > 0, "http.shutdown_timeout", "must be greater than zero")

@@ -177,7 +177,7 @@ func startChild(t testing.TB, bin string, env []string) *child {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	c := &child{cmd: exec.Command(bin, "serve"), url: "http://" + addr, output: &lockedBuffer{}}
-	c.cmd.Env = append(append(os.Environ(), env...), "APP_HTTP_ADDR="+addr)
+	c.cmd.Env = append(append(os.Environ(), env...), "APP_HTTP_ADDR="+addr, "APP_ADMIN_ADDR=127.0.0.1:0")
 	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/broker"
+	"github.com/example/accounts/adapters/metrics"
 	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/commands"
@@ -86,12 +87,16 @@ func newBroker(lc fx.Lifecycle, cfg Config, logger *zap.Logger) (brokerPublisher
 	return pub, nil
 }
 
-func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher) (*outbox.Router, error) {
+func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, m *metrics.Metrics, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher) (*outbox.Router, error) {
 	logger = logger.Named("events")
-	r, err := outbox.NewRouter(db.DB, outbox.Config{
+	outboxCfg := outbox.Config{
 		PollInterval: cfg.Events.PollInterval.Duration,
 		CloseTimeout: eventsCloseTimeout,
-	}, logger, wmlog.Quiet(logger))
+	}
+	if m != nil {
+		outboxCfg.Observer = m
+	}
+	r, err := outbox.NewRouter(db.DB, outboxCfg, logger, wmlog.Quiet(logger))
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +111,7 @@ func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB,
 		forward.Ready = pub.Ready
 		forward.Transient = broker.IsUnavailable
 		forward.AckDeadline = brokerAckDeadline
+		forward.Broker = cfg.Events.Broker
 		if err := r.Add(forward); err != nil {
 			return nil, err
 		}

@@ -30,12 +30,14 @@ import (
 // service is the whole program running in process against its own throwaway
 // database, reached over real HTTP.
 type service struct {
-	t      *testing.T
-	URL    string
-	Addr   string // host:port the server listens on
-	DB     *bun.DB
-	Config Config
-	Logs   *observer.ObservedLogs
+	t    *testing.T
+	URL  string
+	Addr string // host:port the server listens on
+	// AdminURL is the admin listener's, where /metrics is served.
+	AdminURL string
+	DB       *bun.DB
+	Config   Config
+	Logs     *observer.ObservedLogs
 }
 
 // testConfig is the shipped config.toml with test overrides: a throwaway database,
@@ -45,6 +47,7 @@ func testConfig(t testing.TB, env map[string]string) Config {
 	vars := map[string]string{
 		"APP_CONFIG":                        "../config.toml",
 		"APP_HTTP_ADDR":                     "127.0.0.1:0",
+		"APP_ADMIN_ADDR":                    "127.0.0.1:0",
 		"APP_SECURITY_BCRYPT_COST":          "4",
 		"APP_LOG_LEVEL":                     "debug",
 		"APP_DATABASE_URL":                  "postgres://unused",
@@ -108,10 +111,15 @@ func startServiceApp(t *testing.T, env map[string]string, opts ...fx.Option) (*s
 		}
 	})
 	l := &listener{}
-	app := fxtest.New(t, serviceOptions(cfg, logger, db, l), fx.Options(opts...))
+	var admin *adminListener
+	app := fxtest.New(t, serviceOptions(cfg, logger, db, l), fx.Populate(&admin), fx.Options(opts...))
 	app.RequireStart()
 	addr := l.Addr().String()
-	return &service{t: t, URL: "http://" + addr, Addr: addr, DB: db, Config: cfg, Logs: logs}, app
+	s := &service{t: t, URL: "http://" + addr, Addr: addr, DB: db, Config: cfg, Logs: logs}
+	if admin.Listener != nil {
+		s.AdminURL = "http://" + admin.Addr().String()
+	}
+	return s, app
 }
 
 // client is an HTTP client with its own cookie jar whose every response is checked

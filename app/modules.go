@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/example/accounts/adapters/bus"
+	"github.com/example/accounts/adapters/metrics"
 	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/password"
 	"github.com/example/accounts/adapters/postgres"
@@ -32,6 +33,8 @@ import (
 // logger and an open, migrated database, which serve supplies (and tests replace).
 func appModules() fx.Option {
 	return fx.Options(
+		metricsModule,
+		countedUseCaseParts,
 		storageModule,
 		securityModule,
 		busModule,
@@ -54,7 +57,7 @@ var storageModule = fx.Module("storage",
 // throttle, the hashing budget, the clock, the id source and the session rules.
 var securityModule = fx.Module("security",
 	fx.Provide(
-		fx.Annotate(newHasher, fx.As(new(commands.PasswordHasher))),
+		fx.Annotate(newHasher, fx.As(fx.Self()), fx.As(new(commands.PasswordHasher))),
 		fx.Annotate(newTokens, fx.As(new(commands.Tokens))),
 		newThrottle,
 		newHashBudget,
@@ -112,17 +115,21 @@ func sessionPolicy(cfg Config) domain.SessionPolicy {
 // constructor needs nothing from it, but the handlers do) and stops before it.
 var busModule = fx.Module("bus",
 	fx.Provide(
-		fx.Annotate(newBus, fx.ParamTags(``, ``, ``, `group:"bus_handlers"`)),
+		fx.Annotate(newBus, fx.ParamTags(``, ``, ``, ``, `group:"bus_handlers"`)),
 		fx.Annotate(newSenders, fx.ParamTags(`group:"senders"`)),
 	),
 	operations,
 )
 
-func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []busRegistration) (*bus.Bus, error) {
-	b, err := bus.New(bus.Config{
+func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, m *metrics.Metrics, registrations []busRegistration) (*bus.Bus, error) {
+	busCfg := bus.Config{
 		ReplyTimeout: cfg.HTTP.RequestTimeout.Duration,
 		CloseTimeout: busCloseTimeout,
-	}, logger.Named("bus"))
+	}
+	if m != nil {
+		busCfg.Observer = m
+	}
+	b, err := bus.New(busCfg, logger.Named("bus"))
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +157,7 @@ type stopping struct{ atomic.Bool }
 
 var errStopping = errors.New("stopping")
 
-func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, logger *zap.Logger) (http.Handler, error) {
+func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, m *metrics.Metrics, logger *zap.Logger) (http.Handler, error) {
 	trusted, err := cfg.HTTP.trustedProxies()
 	if err != nil { // Validate has refused it already; kept for a config built in code
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
@@ -165,6 +172,10 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *
 		func(ctx context.Context) error { return postgres.Ping(ctx, db) },
 		func(context.Context) error { return b.Ready() },
 	}
+	var observer ports.RequestObserver
+	if m != nil {
+		observer = m
+	}
 	return ports.NewRouter(ports.Config{
 		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
 		RequestTimeout: cfg.HTTP.RequestTimeout.Duration,
@@ -173,6 +184,7 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *
 		TrustedProxies: trusted,
 		Docs:           openapi.UIHandler(),
 		Spec:           openapi.SpecHandler(),
+		Observer:       observer,
 	}, senders, probes, logger.Named("http")), nil
 }
 
