@@ -38,6 +38,8 @@ type service struct {
 	DB       *bun.DB
 	Config   Config
 	Logs     *observer.ObservedLogs
+	// Output is everything the service logged, as the JSON lines an operator reads.
+	Output *lockedBuffer
 }
 
 // testConfig is the shipped config.toml with test overrides: a throwaway database,
@@ -91,7 +93,9 @@ func startServiceApp(t *testing.T, env map[string]string, opts ...fx.Option) (*s
 	cfg := testConfig(t, env)
 
 	core, logs := observer.New(zapcore.DebugLevel)
-	logger := zap.New(core)
+	output := &lockedBuffer{}
+	logger := zap.New(zapcore.NewTee(core,
+		zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(output), zapcore.DebugLevel)))
 	db, err := openDatabase(context.Background(), cfg, logger)
 	if err != nil {
 		t.Fatalf("open database: %v", err)
@@ -115,7 +119,7 @@ func startServiceApp(t *testing.T, env map[string]string, opts ...fx.Option) (*s
 	app := fxtest.New(t, serviceOptions(cfg, logger, db, l), fx.Populate(&admin), fx.Options(opts...))
 	app.RequireStart()
 	addr := l.Addr().String()
-	s := &service{t: t, URL: "http://" + addr, Addr: addr, DB: db, Config: cfg, Logs: logs}
+	s := &service{t: t, URL: "http://" + addr, Addr: addr, DB: db, Config: cfg, Logs: logs, Output: output}
 	if admin.Listener != nil {
 		s.AdminURL = "http://" + admin.Addr().String()
 	}

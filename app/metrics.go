@@ -15,7 +15,6 @@ import (
 	"github.com/example/accounts/adapters/metrics"
 	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/password"
-	"github.com/example/accounts/commands"
 )
 
 // metricsModule collects the service's metrics and serves them on the admin
@@ -24,29 +23,6 @@ import (
 var metricsModule = fx.Module("metrics",
 	fx.Provide(newMetrics, func() *adminListener { return &adminListener{} }),
 	fx.Invoke(registerCollectors, runAdminServer),
-)
-
-// countedUseCaseParts decorates what the use cases are given, for every module:
-// a decoration inside metricsModule would reach only its own.
-var countedUseCaseParts = fx.Decorate(
-	func(m *metrics.Metrics, s commands.Store) commands.Store {
-		if m == nil {
-			return s
-		}
-		return m.Store(s)
-	},
-	func(m *metrics.Metrics, t commands.LoginThrottle) commands.LoginThrottle {
-		if m == nil {
-			return t
-		}
-		return m.LoginThrottle(t)
-	},
-	func(m *metrics.Metrics, b commands.HashBudget) commands.HashBudget {
-		if m == nil {
-			return b
-		}
-		return m.HashBudget(b)
-	},
 )
 
 func newMetrics(cfg Config) *metrics.Metrics {

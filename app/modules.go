@@ -34,7 +34,6 @@ import (
 func appModules() fx.Option {
 	return fx.Options(
 		metricsModule,
-		countedUseCaseParts,
 		storageModule,
 		securityModule,
 		busModule,
@@ -48,10 +47,20 @@ func appModules() fx.Option {
 var storageModule = fx.Module("storage",
 	fx.Provide(
 		fx.Annotate(outbox.NewWriter, fx.As(new(postgres.Outbox))),
-		fx.Annotate(postgres.NewStore, fx.As(new(commands.Store))),
+		newStore,
 		fx.Annotate(postgres.NewUserReader, fx.As(new(queries.UserReader)), fx.As(new(queries.UserLister))),
 	),
 )
+
+// newStore is the store the use cases work with, counting the sessions they begin
+// and end when metrics are on.
+func newStore(db *bun.DB, events postgres.Outbox, m *metrics.Metrics) commands.Store {
+	store := postgres.NewStore(db, events)
+	if m == nil {
+		return store
+	}
+	return m.Store(store)
+}
 
 // securityModule holds the password hasher, the session token codec, the login
 // throttle, the hashing budget, the clock, the id source and the session rules.
@@ -83,20 +92,33 @@ func newTokens(cfg Config) (*token.JWT, error) {
 
 // newThrottle and newHashBudget keep the limits where [ratelimit] store says: in
 // the database, shared by every instance, or in this process.
-func newThrottle(cfg Config, clock commands.Clock, db *bun.DB, logger *zap.Logger) commands.LoginThrottle {
+// Their refusals are counted when metrics are on.
+func newThrottle(cfg Config, clock commands.Clock, db *bun.DB, m *metrics.Metrics, logger *zap.Logger) commands.LoginThrottle {
 	r := cfg.RateLimit
+	var t commands.LoginThrottle
 	if r.Store == limitsInMemory {
-		return throttle.NewLoginThrottle(r.LoginPerMinuteIP, r.LoginPerMinuteAccount, clock.Now)
+		t = throttle.NewLoginThrottle(r.LoginPerMinuteIP, r.LoginPerMinuteAccount, clock.Now)
+	} else {
+		t = throttle.NewPostgresLoginThrottle(db.DB, r.LoginPerMinuteIP, r.LoginPerMinuteAccount, clock.Now, logger.Named("throttle"))
 	}
-	return throttle.NewPostgresLoginThrottle(db.DB, r.LoginPerMinuteIP, r.LoginPerMinuteAccount, clock.Now, logger.Named("throttle"))
+	if m == nil {
+		return t
+	}
+	return m.LoginThrottle(t)
 }
 
-func newHashBudget(cfg Config, clock commands.Clock, db *bun.DB) commands.HashBudget {
+func newHashBudget(cfg Config, clock commands.Clock, db *bun.DB, m *metrics.Metrics) commands.HashBudget {
 	r := cfg.RateLimit
+	var b commands.HashBudget
 	if r.Store == limitsInMemory {
-		return throttle.NewHashBudget(r.HashPerMinuteIP, r.HashBurstIP, clock.Now)
+		b = throttle.NewHashBudget(r.HashPerMinuteIP, r.HashBurstIP, clock.Now)
+	} else {
+		b = throttle.NewPostgresHashBudget(db.DB, r.HashPerMinuteIP, r.HashBurstIP, clock.Now)
 	}
-	return throttle.NewPostgresHashBudget(db.DB, r.HashPerMinuteIP, r.HashBurstIP, clock.Now)
+	if m == nil {
+		return b
+	}
+	return m.HashBudget(b)
 }
 
 func sessionCap(cfg Config) commands.SessionCap {

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // TestShapeChecks covers check 2 of the order of checks: whatever does not parse into
@@ -108,18 +111,23 @@ func TestRequestID(t *testing.T) {
 	login := c.do("POST", "/api/v1/account/login", map[string]string{"username": "root0", "password": testPassword}, "X-Request-Id", "login-1")
 	token := login.Cookie("auth_token").Value
 	c.do("GET", "/api/v1/account/me", nil, "X-Request-Id", "me-1")
-	var lines int
-	for _, e := range s.Logs.All() {
-		fields := e.ContextMap()
-		if fields["request_id"] == "me-1" && e.Message == "http request" {
-			lines++
-			if fields["user_id"] == nil || fields["user_id"] == "" {
-				t.Errorf("access log lacks user_id: %v", fields)
-			}
-		}
+	// The line is written once the response has gone out: the client may read the
+	// response first.
+	meLines := func() []observer.LoggedEntry {
+		return s.Logs.Filter(func(e observer.LoggedEntry) bool {
+			return e.Message == "http request" && e.ContextMap()["request_id"] == "me-1"
+		}).All()
 	}
-	if lines != 1 {
-		t.Errorf("%d access log lines for one request", lines)
+	waitFor(t, "the access log line", func() bool { return len(meLines()) > 0 })
+	time.Sleep(50 * time.Millisecond) // room for a second line, should there be one
+	lines := meLines()
+	if len(lines) != 1 {
+		t.Errorf("%d access log lines for one request", len(lines))
+	}
+	for _, e := range lines {
+		if fields := e.ContextMap(); fields["user_id"] == nil || fields["user_id"] == "" {
+			t.Errorf("access log lacks user_id: %v", fields)
+		}
 	}
 	for _, e := range s.Logs.All() {
 		text := e.Message
