@@ -177,7 +177,9 @@ func startChild(t testing.TB, bin string, env []string) *child {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	c := &child{cmd: exec.Command(bin, "serve"), url: "http://" + addr, output: &lockedBuffer{}}
-	c.cmd.Env = append(append(os.Environ(), env...), "APP_HTTP_ADDR="+addr, "APP_ADMIN_ADDR=127.0.0.1:0")
+	// An admin listener of its own unless env says otherwise (the last of a
+	// variable given twice wins).
+	c.cmd.Env = append(append(append(os.Environ(), "APP_ADMIN_ADDR=127.0.0.1:0"), env...), "APP_HTTP_ADDR="+addr)
 	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -99,6 +99,21 @@ type loadTarget struct {
 // with the password testPassword, and logs a super admin in.
 func startLoadTarget(b *testing.B, users int) *loadTarget {
 	b.Helper()
+	return seedLoadTarget(b, users).start(b)
+}
+
+// loadFixture is the built service and its seeded database, ready to be served by
+// one process or several.
+type loadFixture struct {
+	bin string
+	cfg Config
+	env []string
+}
+
+// seedLoadTarget builds the service and seeds a database of users users, all with
+// the password testPassword, and a super admin.
+func seedLoadTarget(b *testing.B, users int) loadFixture {
+	b.Helper()
 	bin := buildService(b)
 	dbURL := pgtest.NewURL(b)
 	cfg := testConfig(b, map[string]string{"APP_DATABASE_URL": dbURL, "APP_SECURITY_BCRYPT_COST": "11"})
@@ -115,7 +130,15 @@ func startLoadTarget(b *testing.B, users int) *loadTarget {
 	if out, err := runCommand(bin, env, []string{"APP_SUPERADMIN_PASSWORD=" + testPassword}, "create-superadmin", "--username", "load.root"); err != nil {
 		b.Fatalf("create-superadmin: %v\n%s", err, out)
 	}
-	t := &loadTarget{child: startChild(b, bin, env), cfg: cfg}
+	return loadFixture{bin: bin, cfg: cfg, env: env}
+}
+
+// start serves the fixture's database with one more process, its environment
+// extended by extra, and logs the super admin in.
+func (f loadFixture) start(b *testing.B, extra ...string) *loadTarget {
+	b.Helper()
+	cfg := f.cfg
+	t := &loadTarget{child: startChild(b, f.bin, append(slices.Clone(f.env), extra...)), cfg: cfg}
 	t.url = t.child.url
 	resp, err := http.Post(t.url+"/api/v1/account/login", "application/json",
 		strings.NewReader(fmt.Sprintf(`{"username":"load.root","password":%q}`, testPassword)))
