@@ -18,9 +18,11 @@ COPY --from=build /out/accounts /accounts
 COPY config.toml /config.toml
 # The shipped config listens on loopback, which nothing outside the container can
 # reach. Everything else is overridden per deployment with APP_<SECTION>_<KEY>.
+# 9090 is the admin listener (/metrics): publish it only to the scraper's network.
 ENV APP_CONFIG=/config.toml \
-    APP_HTTP_ADDR=0.0.0.0:8080
+    APP_HTTP_ADDR=0.0.0.0:8080 \
+    APP_ADMIN_ADDR=0.0.0.0:9090
 USER 65532:65532
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["/accounts"]
 CMD ["serve"]
