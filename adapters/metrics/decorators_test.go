@@ -12,7 +12,8 @@ import (
 	"github.com/example/accounts/domain"
 )
 
-// fakeStore ends two sessions for every delete and runs transactions as they come.
+// fakeStore ends a different number of sessions for each kind of delete, and runs
+// transactions as they come.
 type fakeStore struct{}
 
 func (fakeStore) Users() commands.Users       { return nil }
@@ -31,6 +32,10 @@ func (fakeSessions) DeleteIfExpired(context.Context, string, time.Time) (int, er
 	return 1, nil
 }
 func (fakeSessions) DeleteByUser(context.Context, string, string) (int, error) { return 2, nil }
+func (fakeSessions) DeleteBefore(context.Context, string, int64) (int, error)  { return 4, nil }
+func (fakeSessions) DeleteExpired(context.Context, time.Time, int) (int, error) {
+	return 5, nil
+}
 func (fakeSessions) DeleteOldest(context.Context, string, string, time.Time, int) (int, error) {
 	return 3, nil
 }
@@ -46,6 +51,12 @@ func TestStoreCountsSessionsOnceCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := store.Sessions().DeleteIfExpired(ctx, "s2", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Sessions().DeleteBefore(ctx, "u", 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Sessions().DeleteExpired(ctx, time.Now(), 100); err != nil {
 		t.Fatal(err)
 	}
 	err := store.InTx(ctx, func(ctx context.Context, tx commands.Repositories) error {
@@ -68,7 +79,7 @@ func TestStoreCountsSessionsOnceCommitted(t *testing.T) {
 		t.Fatalf("InTx = %v, want fn's error", err)
 	}
 
-	for reason, want := range map[string]float64{"logout": 1, "expiry": 1, "limit": 3, "password": 0} {
+	for reason, want := range map[string]float64{"logout": 1, "expiry": 1, "inactivation": 4, "purge": 5, "limit": 3, "password": 0} {
 		if got := testutil.ToFloat64(m.sessionsEnded.WithLabelValues(reason)); got != want {
 			t.Errorf("sessions ended for %s = %v, want %v", reason, got, want)
 		}
