@@ -115,7 +115,7 @@ func TestRequestID(t *testing.T) {
 	// response first.
 	meLines := func() []observer.LoggedEntry {
 		return s.Logs.Filter(func(e observer.LoggedEntry) bool {
-			return e.Message == "http request" && e.ContextMap()["request_id"] == "me-1"
+			return e.Message == "http request" && e.ContextMap()["correlation_id"] == "me-1"
 		}).All()
 	}
 	waitFor(t, "the access log line", func() bool { return len(meLines()) > 0 })

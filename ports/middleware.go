@@ -157,7 +157,7 @@ func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorde
 		zap.Int("status", status),
 		zap.Duration("duration", took),
 		zap.Int64("bytes", rec.bytes),
-		zap.String("request_id", domain.CorrelationID(r.Context())),
+		zap.String("correlation_id", domain.CorrelationID(r.Context())),
 		zap.String("remote", r.RemoteAddr),
 	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && client != host {

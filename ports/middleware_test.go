@@ -137,7 +137,7 @@ func TestAccessLog(t *testing.T) {
 				"path":       c.path,
 				"status":     int64(c.status),
 				"bytes":      int64(w.Body.Len()),
-				"request_id": "req-7",
+				"correlation_id": "req-7",
 				"remote":     "192.0.2.1:1234",
 			}
 			for k, v := range want {
@@ -241,7 +241,7 @@ func TestPanicsAnswer500(t *testing.T) {
 	}
 	fields := entries[0].ContextMap()
 	stack, _ := fields["stack"].(string)
-	if entries[0].Level != zapcore.ErrorLevel || fields["status"] != int64(500) || fields["request_id"] != "req-panic" ||
+	if entries[0].Level != zapcore.ErrorLevel || fields["status"] != int64(500) || fields["correlation_id"] != "req-panic" ||
 		!strings.Contains(fmt.Sprint(fields["error"]), "docs exploded") || !strings.Contains(stack, "TestPanicsAnswer500") {
 		t.Errorf("logged %v at %v", fields, entries[0].Level)
 	}
