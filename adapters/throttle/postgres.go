@@ -176,7 +176,7 @@ func (t *PostgresLoginThrottle) Begin(ctx context.Context, username, clientAddr 
 		case wait > 0:
 			return wholeSeconds(wait), nil, nil
 		case claims != nil:
-			return 0, t.settler(keys, claims), nil
+			return 0, t.settler(ctx, keys, claims), nil
 		}
 		select {
 		case <-time.After(poll):
@@ -287,7 +287,7 @@ func (t *PostgresLoginThrottle) tryBegin(ctx context.Context, keys []bucketKey) 
 // after the request has ended (an attempt abandoned by its client counts as
 // failed), so it has a deadline of its own. If the database cannot be reached, the
 // claims lapse by themselves and the failure goes uncounted; that is logged.
-func (t *PostgresLoginThrottle) settler(keys []bucketKey, claims []int64) func(failed bool) {
+func (t *PostgresLoginThrottle) settler(ctx context.Context, keys []bucketKey, claims []int64) func(failed bool) {
 	kinds, names, steps := make([]string, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
 		kinds[i], names[i], steps[i] = k.kind, k.key, k.step.Microseconds()
@@ -295,7 +295,8 @@ func (t *PostgresLoginThrottle) settler(keys []bucketKey, claims []int64) func(f
 	var once sync.Once
 	return func(failed bool) {
 		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+			// Its own deadline: the attempt's request may be over by now.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 			defer cancel()
 			_, err := t.db.ExecContext(ctx, `
 				WITH counted AS (
@@ -308,7 +309,7 @@ func (t *PostgresLoginThrottle) settler(keys []bucketKey, claims []int64) func(f
 				kinds, names, steps, t.now(), failed, claims)
 			if err != nil {
 				t.logger.Warn("could not record the outcome of a login attempt; its claim lapses by itself",
-					zap.Bool("failed", failed), zap.Error(err))
+					zap.String("correlation_id", domain.CorrelationID(ctx)), zap.Bool("failed", failed), zap.Error(err))
 			}
 		})
 	}
