@@ -78,7 +78,7 @@ func TestUnfinishedHeadersKeepMemoryBounded(t *testing.T) {
 }
 
 // childRSS is a child service's resident memory in MB.
-func childRSS(t *testing.T, c *child) float64 {
+func childRSS(t testing.TB, c *child) float64 {
 	t.Helper()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
 	if err != nil {

@@ -231,18 +231,7 @@ func (t *loadTarget) cursorPage(b *testing.B, depth int) string {
 // rssMB is the service's resident memory, from /proc.
 func (t *loadTarget) rssMB(b *testing.B) float64 {
 	b.Helper()
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.child.cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return float64(kb) / 1024
-		}
-	}
-	b.Fatal("no VmRSS in /proc")
-	return 0
+	return childRSS(b, t.child)
 }
 
 // loginBound is the most logins per second the hashing allows: one hash per slot
