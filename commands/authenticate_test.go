@@ -127,7 +127,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			token := tc.setup(e)
-			e.clock.advance(tc.advance)
+			e.clock.Advance(tc.advance)
 			now := e.clock.Now()
 			h := commands.NewAuthenticateHandler(e.store, e.tokens, e.clock, e.policy)
 
@@ -198,7 +198,7 @@ func TestAuthenticateNeverPastTheAbsoluteLifetime(t *testing.T) {
 	token, refreshes := lr.Token, 0
 	// Every 5 minutes: with a 30m TTL some request always finds less than 6m left.
 	for {
-		e.clock.advance(5 * time.Minute)
+		e.clock.Advance(5 * time.Minute)
 		now := e.clock.Now()
 		res, err := auth.Handle(t.Context(), commands.Authenticate{Token: token})
 		if err != nil {
@@ -273,7 +273,7 @@ func TestAuthenticateStoreFailures(t *testing.T) {
 			if tc.tokens {
 				e.tokens.issueErr = boom
 			}
-			e.clock.advance(tc.advance)
+			e.clock.Advance(tc.advance)
 			h := commands.NewAuthenticateHandler(e.store, e.tokens, e.clock, e.policy)
 			res, err := h.Handle(t.Context(), commands.Authenticate{Token: token})
 			if !errors.Is(err, boom) {

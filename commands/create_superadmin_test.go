@@ -70,7 +70,7 @@ func TestCreateSuperAdminIsIdempotent(t *testing.T) {
 	wantCode(t, err, "")
 	stored := e.store.user(t, first.ID)
 
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	again, err := h.Handle(t.Context(), commands.CreateSuperAdmin{Username: "deploy.root", Password: "different-secret"})
 	wantCode(t, err, "")
 	if again.ID != first.ID || again.Created {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/example/accounts/commands"
+	"github.com/example/accounts/commands/commandstest"
 	"github.com/example/accounts/domain"
 )
 
@@ -697,23 +698,6 @@ func (f *fakeBudget) draws() []spending {
 	return slices.Clone(f.asked)
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // seqIDs hands out user-0001, user-0002… and sess-0001, sess-0002….
 type seqIDs struct {
 	mu              sync.Mutex
@@ -748,7 +732,7 @@ type env struct {
 	tokens   *fakeTokens
 	throttle *fakeThrottle
 	budget   *fakeBudget
-	clock    *fakeClock
+	clock    *commandstest.Clock
 	ids      *seqIDs
 	policy   domain.SessionPolicy
 	// sessionCap is the login's cap on sessions per user; none unless a test sets it.
@@ -808,7 +792,7 @@ func newEnv(t *testing.T) *env {
 		tokens:   newFakeTokens(),
 		throttle: &fakeThrottle{},
 		budget:   &fakeBudget{},
-		clock:    &fakeClock{now: t0},
+		clock:    commandstest.NewClock(t0),
 		ids:      &seqIDs{},
 		policy:   defaultPolicy,
 	}

@@ -47,7 +47,7 @@ func TestPurgeExpiredSessions(t *testing.T) {
 // session has passed, the purge leaves no session at all.
 func TestPurgeExpiredSessionsAfterIdleTimeout(t *testing.T) {
 	e := newEnv(t)
-	e.clock.advance(20 * time.Minute) // the seeded sessions' expiry
+	e.clock.Advance(20 * time.Minute) // the seeded sessions' expiry
 	got, err := commands.NewPurgeExpiredSessionsHandler(e.store, e.clock).Handle(t.Context(), commands.PurgeExpiredSessions{})
 	wantCode(t, err, "")
 	if want := 12; got.Count != want { // six active seeds, two sessions each
