@@ -139,6 +139,26 @@ func TestServeAddressInUse(t *testing.T) {
 	}
 }
 
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"-help"}, {"migrate", "--help"}, {"create-superadmin", "-h"}} {
+		// A broken configuration shows that help reads none, and touches no database.
+		code, out, errOut := cli(t, map[string]string{"APP_SESSION_TTL": "soon"}, args...)
+		if code != 0 || errOut != "" || !strings.HasPrefix(out, "usage: accounts <command>") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+			continue
+		}
+		for _, want := range []string{"serve", "migrate up|down|status", "create-superadmin --username NAME", "events tail", "config.toml", "APP_CONFIG", "APP_<SECTION>_<KEY>"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%q: usage does not mention %q:\n%s", args, want, out)
+			}
+		}
+	}
+	// No command at all is still a mistake: the usage, on standard error, exit 2.
+	if code, out, errOut := cli(t, nil); code != 2 || out != "" || !strings.HasPrefix(errOut, "usage: accounts <command>") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 // withPassword is dbURL with a password in it, which the server (trust auth in
 // tests) ignores, and the database it names.
 func withPassword(t *testing.T, dbURL, password string) (string, *url.URL) {

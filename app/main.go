@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,12 @@ commands:
   events parked                       list the events parked after failing
   events replay --all | ID...         hand parked events back to the consumer
                                       group that parked them
+  help                                print this help (also -h, --help)
+
+The configuration is config.toml in the working directory, or the file that
+APP_CONFIG names. An environment variable APP_<SECTION>_<KEY> overrides any
+key, e.g. APP_DATABASE_URL, APP_HTTP_ADDR or APP_LOG_LEVEL. serve, migrate and
+create-superadmin first say which database they use (host, port and name).
 `
 
 func main() {
@@ -48,6 +55,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	// Asking for help is never a mistake, whatever command it follows: the usage
+	// goes to standard output and the program succeeds, before any configuration is
+	// read or database touched.
+	if slices.ContainsFunc(args, isHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
 	}
 	command, known := subcommands[args[0]]
 	if !known {
@@ -79,6 +93,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isHelp tells whether a command-line argument asks for the usage.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // subcommands are the program's commands by name.
