@@ -5,6 +5,12 @@
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
+# Where `make run` builds the service: outside the repository, one binary per checkout
+# (relinked from Go's build cache on each run). The recipe then execs it rather than
+# `go run`, which exits 1 when the program is stopped by a signal even though it
+# stopped cleanly, so that Ctrl-C ends `make run` without "Error 1".
+RUN_BIN = $(or $(TMPDIR),/tmp)/accounts-$(shell id -u)-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d ' ' -f 1)/accounts
+
 # Name of the super admin that `make superadmin` creates.
 USERNAME ?= admin
 # Users seeded for `make bench`'s API benchmarks, e.g. `make bench USERS=1000000`.
@@ -50,8 +56,10 @@ endef
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-run: ## Serve the API with config.toml, after applying pending migrations
-	go run ./app serve
+run: ## Serve the API with config.toml, after applying pending migrations; Ctrl-C stops it
+	@mkdir -p $(dir $(RUN_BIN))
+	go build -o $(RUN_BIN) ./app
+	exec $(RUN_BIN) serve
 
 test: ## Vet, lint, every test with the race detector (needs PostgreSQL, NATS, RabbitMQ), then each fuzz target briefly
 	go vet ./...
