@@ -210,6 +210,37 @@ func TestLoginRequired(t *testing.T) {
 	}
 }
 
+// TestRequestIDIsNoParameter: X-Request-Id is optional and the same everywhere, so it
+// is described once, in the document's description, and not declared as a parameter:
+// a declared header parameter makes Swagger UI send its example with every request
+// (so every try would share one correlation id), and makes generated clients take
+// a parameters argument on every call. Every response still documents the header
+// (TestResponses).
+func TestRequestIDIsNoParameter(t *testing.T) {
+	doc := load(t)
+	check := func(where string, params openapi3.Parameters) {
+		for _, p := range params {
+			if strings.EqualFold(p.Value.Name, "X-Request-Id") {
+				t.Errorf("%s declares the parameter %s", where, p.Value.Name)
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		check(path, item.Parameters)
+		for method, op := range item.Operations() {
+			check(method+" "+path, op.Parameters)
+		}
+	}
+	for name, p := range doc.Components.Parameters {
+		if strings.EqualFold(p.Value.Name, "X-Request-Id") {
+			t.Errorf("components.parameters.%s is X-Request-Id", name)
+		}
+	}
+	if !strings.Contains(doc.Info.Description, "## Correlation id") || !strings.Contains(doc.Info.Description, "send the header yourself") {
+		t.Error("the description does not say how to send X-Request-Id")
+	}
+}
+
 func TestOperationsMatchDocument(t *testing.T) {
 	got, err := openapi.Operations()
 	if err != nil {
