@@ -199,6 +199,11 @@ func TestLoginRequired(t *testing.T) {
 		if declares != needs {
 			t.Errorf("%s: declares cookieAuth = %v, want %v", o, declares, needs)
 		}
+		// A public operation says so with an empty list, rather than by saying nothing,
+		// which linters (and readers) cannot tell from a forgotten requirement.
+		if !needs && (o.op.Security == nil || len(*o.op.Security) != 0) {
+			t.Errorf("%s: security is not declared empty (security: [])", o)
+		}
 		answers401 := false
 		if resp := o.op.Responses.Status(401); resp != nil {
 			_, codes := problemCodes(t, o.String()+" 401", resp.Value.Content["application/problem+json"].Schema)
