@@ -4,6 +4,16 @@
 
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+# The OpenAPI linters of `make lint-api`, pinned too, fetched by npx from the npm
+# registry (needs Node.js and the network, so `make test` leaves them out).
+REDOCLY_VERSION := 2.77.0
+SPECTRAL_VERSION := 6.16.3
+
+# Where `make run` builds the service: outside the repository, one binary per checkout
+# (relinked from Go's build cache on each run). The recipe then execs it rather than
+# `go run`, which exits 1 when the program is stopped by a signal even though it
+# stopped cleanly, so that Ctrl-C ends `make run` without "Error 1".
+RUN_BIN = $(or $(TMPDIR),/tmp)/accounts-$(shell id -u)-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d ' ' -f 1)/accounts
 
 # Name of the super admin that `make superadmin` creates.
 USERNAME ?= admin
@@ -45,13 +55,15 @@ define fuzz-each
 endef
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-crash fuzz lint migrate superadmin bench
+.PHONY: help run test test-crash fuzz lint lint-api migrate superadmin bench
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-run: ## Serve the API with config.toml, after applying pending migrations
-	go run ./app serve
+run: ## Serve the API with config.toml, after applying pending migrations; Ctrl-C stops it
+	@mkdir -p $(dir $(RUN_BIN))
+	go build -o $(RUN_BIN) ./app
+	exec $(RUN_BIN) serve
 
 test: ## Vet, lint, every test with the race detector (needs PostgreSQL, NATS, RabbitMQ), then each fuzz target briefly
 	go vet ./...
@@ -67,6 +79,10 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 1m)
 
 lint: ## Run golangci-lint only
 	$(GOLANGCI_LINT) run
+
+lint-api: ## Lint the OpenAPI document with Redocly (recommended) and Spectral (spectral:oas); needs Node.js and the network
+	npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --config ports/openapi/redocly.yaml ports/openapi/openapi.json
+	npx --yes @stoplight/spectral-cli@$(SPECTRAL_VERSION) lint --fail-severity=hint -r ports/openapi/spectral.yaml ports/openapi/openapi.json
 
 migrate: ## Apply pending database migrations
 	go run ./app migrate up

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"net"
+	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/postgres/pgtest"
@@ -59,9 +64,11 @@ func TestCreateSuperAdminCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// (After the line naming the database.)
 	for _, name := range []string{"plain.user", "ab", "bad..name"} {
 		code, out, errOut := cli(t, env, "create-superadmin", "--username", name)
-		if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if code != 1 || out != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], "using database ") || !strings.HasPrefix(lines[1], "error: ") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
 		}
 	}
@@ -130,5 +137,115 @@ func TestServeAddressInUse(t *testing.T) {
 	if code != 1 || out != "" || !strings.Contains(errOut, "address already in use") ||
 		strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"-help"}, {"migrate", "--help"}, {"create-superadmin", "-h"}} {
+		// A broken configuration shows that help reads none, and touches no database.
+		code, out, errOut := cli(t, map[string]string{"APP_SESSION_TTL": "soon"}, args...)
+		if code != 0 || errOut != "" || !strings.HasPrefix(out, "usage: accounts <command>") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+			continue
+		}
+		for _, want := range []string{"serve", "migrate up|down|status", "create-superadmin --username NAME", "events tail", "config.toml", "APP_CONFIG", "APP_<SECTION>_<KEY>"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%q: usage does not mention %q:\n%s", args, want, out)
+			}
+		}
+	}
+	// No command at all is still a mistake: the usage, on standard error, exit 2.
+	if code, out, errOut := cli(t, nil); code != 2 || out != "" || !strings.HasPrefix(errOut, "usage: accounts <command>") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// withPassword is dbURL with a password in it, which the server (trust auth in
+// tests) ignores, and the database it names.
+func withPassword(t *testing.T, dbURL, password string) (string, *url.URL) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String(), u
+}
+
+// TestCommandsNameTheirDatabase: migrate and create-superadmin say on standard error,
+// first, which database they work on (host, port, name), never the password.
+func TestCommandsNameTheirDatabase(t *testing.T) {
+	const password = "pw-never-shown-4c1e"
+	dbURL, u := withPassword(t, pgtest.NewURL(t), password)
+	want := `using database "` + strings.TrimPrefix(u.Path, "/") + `" on ` + u.Host + "\n"
+	env := map[string]string{"APP_DATABASE_URL": dbURL, "APP_SUPERADMIN_PASSWORD": testPassword}
+
+	for _, args := range [][]string{
+		{"migrate", "up"},
+		{"migrate", "status"},
+		{"create-superadmin", "--username", "named.root"},
+	} {
+		code, _, errOut := cli(t, env, args...)
+		if code != 0 || errOut != want {
+			t.Errorf("%q: exit %d, stderr %q, want %q", args, code, errOut, want)
+		}
+		if strings.Contains(errOut, password) {
+			t.Errorf("%q: stderr shows the password: %q", args, errOut)
+		}
+	}
+	// A database that cannot be reached is named too, before the error.
+	unreachable, _ := withPassword(t, "postgres://postgres@127.0.0.1:1/elsewhere?sslmode=disable", password)
+	code, _, errOut := cli(t, map[string]string{"APP_DATABASE_URL": unreachable}, "migrate", "status")
+	if code != 1 || !strings.HasPrefix(errOut, `using database "elsewhere" on 127.0.0.1:1`+"\n") || strings.Contains(errOut, password) {
+		t.Errorf("unreachable: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestServeNamesItsDatabaseAndStopsCleanly runs the built program: serve logs which
+// database it uses (without the password), and SIGINT (Ctrl-C) or SIGTERM stops it
+// gracefully with exit status 0.
+func TestServeNamesItsDatabaseAndStopsCleanly(t *testing.T) {
+	t.Parallel()
+	bin := buildService(t)
+	const password = "pw-never-logged-9b2d"
+	dbURL, u := withPassword(t, pgtest.NewURL(t), password)
+	env := []string{
+		"APP_CONFIG=" + absPath(t, "../config.toml"),
+		"APP_DATABASE_URL=" + dbURL,
+		"APP_LOG_FORMAT=json",
+		"APP_LOG_LEVEL=info",
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		c := startChild(t, bin, env)
+		if err := c.cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%v: the service ended with %v, want exit status 0\n%s", sig, err, c.output)
+			}
+		case <-time.After(30 * time.Second):
+			_ = c.cmd.Process.Kill()
+			t.Fatalf("%v: the service did not stop\n%s", sig, c.output)
+		}
+
+		output := c.output.String()
+		if strings.Contains(output, password) {
+			t.Errorf("%v: the log shows the password:\n%s", sig, output)
+		}
+		var named bool
+		sc := bufio.NewScanner(strings.NewReader(output))
+		for sc.Scan() {
+			var line struct{ Msg, Database, Host string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "using database" {
+				named = line.Database == strings.TrimPrefix(u.Path, "/") && line.Host == u.Host
+			}
+		}
+		if !named {
+			t.Errorf("%v: no log line names database %s on %s:\n%s", sig, u.Path, u.Host, output)
+		}
 	}
 }

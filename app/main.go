@@ -6,8 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/uptrace/bun"
 	"go.uber.org/fx"
@@ -21,7 +27,9 @@ const usage = `usage: accounts <command>
 
 commands:
   serve                               apply pending migrations, then serve HTTP
-  migrate up|down|status              manage the database schema
+                                      until SIGINT or SIGTERM
+  migrate up|down|status              apply pending migrations, roll back the
+                                      last group, or list them
   create-superadmin --username NAME   create a super admin (password from
                                       APP_SUPERADMIN_PASSWORD or a prompt)
   events tail                         print each event the configured broker
@@ -29,6 +37,12 @@ commands:
   events parked                       list the events parked after failing
   events replay --all | ID...         hand parked events back to the consumer
                                       group that parked them
+  help                                print this help (also -h, --help)
+
+The configuration is config.toml in the working directory, or the file that
+APP_CONFIG names. An environment variable APP_<SECTION>_<KEY> overrides any
+key, e.g. APP_DATABASE_URL, APP_HTTP_ADDR or APP_LOG_LEVEL. serve, migrate and
+create-superadmin first say which database they use (host, port and name).
 `
 
 func main() {
@@ -41,6 +55,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	// Asking for help is never a mistake, whatever command it follows: the usage
+	// goes to standard output and the program succeeds, before any configuration is
+	// read or database touched.
+	if slices.ContainsFunc(args, isHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
 	}
 	command, known := subcommands[args[0]]
 	if !known {
@@ -62,7 +83,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logger.Warn("environment variable names no setting; ignored", zap.String("name", name))
 	}
 
-	if err := command(cfg, logger, args[1:], stdin, stdout); err != nil {
+	if err := command(cfg, logger, args[1:], stdin, stdout, stderr); err != nil {
 		var usageErr usageError
 		if errors.As(err, &usageErr) {
 			fmt.Fprintf(stderr, "%v\n\n%s", err, usage)
@@ -74,19 +95,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// isHelp tells whether a command-line argument asks for the usage.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
 // subcommands are the program's commands by name.
-var subcommands = map[string]func(cfg Config, logger *zap.Logger, args []string, stdin io.Reader, stdout io.Writer) error{
-	"serve": func(cfg Config, logger *zap.Logger, args []string, _ io.Reader, _ io.Writer) error {
+var subcommands = map[string]func(cfg Config, logger *zap.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error{
+	"serve": func(cfg Config, logger *zap.Logger, args []string, _ io.Reader, _, _ io.Writer) error {
 		if len(args) > 0 {
 			return usageError{fmt.Sprintf("serve: unexpected argument %q", args[0])}
 		}
 		return serve(cfg, logger)
 	},
-	"migrate": func(cfg Config, logger *zap.Logger, args []string, _ io.Reader, stdout io.Writer) error {
-		return migrateCommand(cfg, logger, args, stdout)
+	"migrate": func(cfg Config, logger *zap.Logger, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return migrateCommand(cfg, logger, args, stdout, stderr)
 	},
 	"create-superadmin": createSuperAdminCommand,
-	"events":            eventsCommand,
+	"events": func(cfg Config, logger *zap.Logger, args []string, stdin io.Reader, stdout, _ io.Writer) error {
+		return eventsCommand(cfg, logger, args, stdin, stdout)
+	},
 }
 
 // usageError is a command line the program cannot make sense of.
@@ -101,6 +133,32 @@ func databaseConfig(cfg Config) postgres.Config {
 		CreateIfMissing:          cfg.Database.CreateIfMissing,
 		StatementTimeout:         cfg.Database.StatementTimeout.Duration,
 		IdleInTransactionTimeout: cfg.Database.IdleInTransactionTimeout.Duration,
+	}
+}
+
+// databaseTarget names the database a URL points at, as host:port and database name,
+// for the line each command prints before connecting: a developer running a command
+// in a terminal without the service's APP_DATABASE_URL would otherwise work on
+// another database (created on the spot, with create_if_missing) without a word.
+// It is read the way the driver reads it (defaults and PG* variables included) and
+// never holds the password or the rest of the URL. ok is false when the URL does not
+// parse; connecting then reports that.
+func databaseTarget(rawURL string) (host, name string, ok bool) {
+	c, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		return "", "", false
+	}
+	host = c.Host
+	if !strings.HasPrefix(host, "/") { // a Unix socket directory has no port to add
+		host = net.JoinHostPort(host, strconv.Itoa(int(c.Port)))
+	}
+	return host, c.Database, true
+}
+
+// printDatabase tells the person at a terminal which database a command works on.
+func printDatabase(w io.Writer, cfg Config) {
+	if host, name, ok := databaseTarget(cfg.Database.URL); ok {
+		fmt.Fprintf(w, "using database %q on %s\n", name, host)
 	}
 }
 
@@ -135,6 +193,9 @@ func migrateUp(ctx context.Context, cfg Config, logger *zap.Logger) error {
 // starting: the HTTP server stops accepting and drains in-flight requests, then the
 // bus router closes, then the database.
 func serve(cfg Config, logger *zap.Logger) error {
+	if host, name, ok := databaseTarget(cfg.Database.URL); ok {
+		logger.Info("using database", zap.String("database", name), zap.String("host", host))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	db, err := openDatabase(ctx, cfg, logger)
 	cancel()

@@ -13,7 +13,7 @@ import (
 )
 
 // migrateCommand runs `migrate up|down|status`.
-func migrateCommand(cfg Config, logger *zap.Logger, args []string, stdout io.Writer) error {
+func migrateCommand(cfg Config, logger *zap.Logger, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return usageError{"migrate: want exactly one of up, down, status"}
 	}
@@ -22,6 +22,7 @@ func migrateCommand(cfg Config, logger *zap.Logger, args []string, stdout io.Wri
 	if !slices.Contains([]string{"up", "down", "status"}, args[0]) {
 		return usageError{fmt.Sprintf("migrate: unknown action %q (want up, down or status)", args[0])}
 	}
+	printDatabase(stderr, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, err := postgres.Open(ctx, databaseConfig(cfg).ForMigrations())

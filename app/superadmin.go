@@ -24,7 +24,7 @@ import (
 // createSuperAdminCommand runs `create-superadmin --username NAME`. It prints the
 // super admin's id and succeeds also when that super admin already exists, so that
 // provisioning can run it on every deploy.
-func createSuperAdminCommand(cfg Config, logger *zap.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
+func createSuperAdminCommand(cfg Config, logger *zap.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var username string
 	if err := commandFlags("create-superadmin", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&username, "username", "", "the super admin's username")
@@ -34,6 +34,8 @@ func createSuperAdminCommand(cfg Config, logger *zap.Logger, args []string, stdi
 	if username == "" {
 		return usageError{"create-superadmin: --username is required"}
 	}
+	// Before the password prompt: whoever types it sees where it is going.
+	printDatabase(stderr, cfg)
 	password, err := superAdminPassword(stdin, stdout)
 	if err != nil {
 		return err

@@ -199,6 +199,11 @@ func TestLoginRequired(t *testing.T) {
 		if declares != needs {
 			t.Errorf("%s: declares cookieAuth = %v, want %v", o, declares, needs)
 		}
+		// A public operation says so with an empty list, rather than by saying nothing,
+		// which linters (and readers) cannot tell from a forgotten requirement.
+		if !needs && (o.op.Security == nil || len(*o.op.Security) != 0) {
+			t.Errorf("%s: security is not declared empty (security: [])", o)
+		}
 		answers401 := false
 		if resp := o.op.Responses.Status(401); resp != nil {
 			_, codes := problemCodes(t, o.String()+" 401", resp.Value.Content["application/problem+json"].Schema)
@@ -207,6 +212,37 @@ func TestLoginRequired(t *testing.T) {
 		if answers401 != needs {
 			t.Errorf("%s: answers 401 unauthenticated = %v, want %v", o, answers401, needs)
 		}
+	}
+}
+
+// TestRequestIDIsNoParameter: X-Request-Id is optional and the same everywhere, so it
+// is described once, in the document's description, and not declared as a parameter:
+// a declared header parameter makes Swagger UI send its example with every request
+// (so every try would share one correlation id), and makes generated clients take
+// a parameters argument on every call. Every response still documents the header
+// (TestResponses).
+func TestRequestIDIsNoParameter(t *testing.T) {
+	doc := load(t)
+	check := func(where string, params openapi3.Parameters) {
+		for _, p := range params {
+			if strings.EqualFold(p.Value.Name, "X-Request-Id") {
+				t.Errorf("%s declares the parameter %s", where, p.Value.Name)
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		check(path, item.Parameters)
+		for method, op := range item.Operations() {
+			check(method+" "+path, op.Parameters)
+		}
+	}
+	for name, p := range doc.Components.Parameters {
+		if strings.EqualFold(p.Value.Name, "X-Request-Id") {
+			t.Errorf("components.parameters.%s is X-Request-Id", name)
+		}
+	}
+	if !strings.Contains(doc.Info.Description, "## Correlation id") || !strings.Contains(doc.Info.Description, "send the header yourself") {
+		t.Error("the description does not say how to send X-Request-Id")
 	}
 }
 
