@@ -3,6 +3,9 @@ package bus
 import (
 	"errors"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config bounds the bus's waits. A zero field takes its default.
@@ -16,6 +19,12 @@ type Config struct {
 	// be shorter than the application's stop timeout, or the process is stopped
 	// before the bus has closed. Default 5s.
 	CloseTimeout time.Duration
+
+	// TracerProvider, when set, gives every handled operation a span (see
+	// tracing.go); nil traces nothing and costs nothing. Propagator carries the
+	// trace context in the messages' metadata (default W3C Trace Context).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 const (
