@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/commands"
@@ -54,6 +56,12 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login
 	// throttle then keys on the client they name. None by default.
 	TrustedProxies []netip.Prefix
+	// TracerProvider, when set, makes every request a span (see tracing.go);
+	// nil traces nothing and adds nothing to a request's path. Propagator reads
+	// the trace context of requests from trusted proxies (default W3C Trace
+	// Context).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 	Docs           http.Handler // Swagger UI, served at /docs and everything under /docs/
 	Spec           http.Handler // the OpenAPI document, served at /openapi.json
 }
@@ -168,7 +176,7 @@ func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Ha
 	}
 	router.PathPrefix("/docs/").Handler(newMethods("/docs/", map[string]http.Handler{http.MethodGet: srv.cfg.Docs}))
 
-	return withRequestID(withSecurityHeaders(withAccessLog(logger, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
+	return srv.withTracing(withRequestID(withSecurityHeaders(withAccessLog(logger, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router))))))
 }
 
 // refuseEscapedSlash answers 404 to a path with an escaped slash in it. Decoded, it
@@ -211,6 +219,7 @@ func newMethods(route string, handlers map[string]http.Handler) *methods {
 
 func (m *methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	notesFrom(r.Context()).route = m.route
+	nameSpan(r, m.route)
 	h, ok := m.handlers[r.Method]
 	if !ok {
 		w.Header().Set("Allow", m.allow)
