@@ -23,6 +23,9 @@ type Config struct {
 	// CloseTimeout bounds how long Close waits for events being handled. It must be
 	// shorter than the application's stop timeout. Default 5s.
 	CloseTimeout time.Duration
+	// Tracing, when set, continues each event's trace in its handlers and its
+	// publishing (see tracing.go); the zero value traces nothing.
+	Tracing Tracing
 }
 
 // RetryConfig is the exponential backoff, with jitter, between attempts at one

@@ -14,6 +14,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/domain"
@@ -79,6 +80,7 @@ type Router struct {
 	logger   *zap.Logger
 	wmLogger watermill.LoggerAdapter
 	router   *message.Router
+	tracer   *tracer // nil when tracing is off
 
 	mu        sync.Mutex
 	consumers []string
@@ -103,7 +105,7 @@ func NewRouter(db *sql.DB, cfg Config, logger *zap.Logger, wmLogger watermill.Lo
 		return nil, fmt.Errorf("outbox: router: %w", err)
 	}
 	wmLogger = quietOnStop{wmLogger}
-	r := &Router{cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router, done: make(chan struct{})}
+	r := &Router{cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router, tracer: cfg.Tracing.tracer(), done: make(chan struct{})}
 	poison, err := middleware.PoisonQueue(parker{schema: schema(0)}, PoisonTopic)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: poison queue: %w", err)
@@ -196,13 +198,23 @@ func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandle
 		}
 		cid := msg.Metadata.Get(MetadataCorrelationID)
 		ctx := domain.WithCorrelationID(msg.Context(), cid)
-		log := logger.With(
+		var span trace.Span
+		if r.tracer != nil {
+			ctx = r.tracer.extract(ctx, msg)
+			if c.forward == nil { // forwarding has a span per publish
+				ctx, span = r.tracer.startHandle(ctx, c.Name, msg)
+			}
+		}
+		log := logger.With(withTrace(ctx, []zap.Field{
 			zap.String("event_id", msg.UUID),
 			zap.String("event_type", msg.Metadata.Get(MetadataEventType)),
 			zap.String("correlation_id", cid),
-		)
+		})...)
 		start := time.Now()
 		err := c.handle(ctx, msg)
+		if span != nil {
+			endSpan(span, err)
+		}
 		switch {
 		case err == nil:
 			log.Debug("event handled", zap.Duration("duration", time.Since(start)))
