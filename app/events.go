@@ -11,6 +11,7 @@ import (
 
 	"github.com/example/accounts/adapters/broker"
 	"github.com/example/accounts/adapters/outbox"
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
@@ -86,11 +87,12 @@ func newBroker(lc fx.Lifecycle, cfg Config, logger *zap.Logger) (brokerPublisher
 	return pub, nil
 }
 
-func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher) (*outbox.Router, error) {
+func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher, tr *tracing.Provider) (*outbox.Router, error) {
 	logger = logger.Named("events")
 	r, err := outbox.NewRouter(db.DB, outbox.Config{
 		PollInterval: cfg.Events.PollInterval.Duration,
 		CloseTimeout: eventsCloseTimeout,
+		Tracing:      outboxTracing(tr),
 	}, logger, wmlog.Quiet(logger))
 	if err != nil {
 		return nil, err

@@ -15,12 +15,12 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/example/accounts/adapters/bus"
-	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/password"
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/system"
 	"github.com/example/accounts/adapters/throttle"
 	"github.com/example/accounts/adapters/token"
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/ports"
@@ -32,6 +32,7 @@ import (
 // logger and an open, migrated database, which serve supplies (and tests replace).
 func appModules() fx.Option {
 	return fx.Options(
+		tracingModule,
 		storageModule,
 		securityModule,
 		busModule,
@@ -44,7 +45,7 @@ func appModules() fx.Option {
 // storageModule exposes the database through the interfaces the use cases declare.
 var storageModule = fx.Module("storage",
 	fx.Provide(
-		fx.Annotate(outbox.NewWriter, fx.As(new(postgres.Outbox))),
+		fx.Annotate(newOutboxWriter, fx.As(new(postgres.Outbox))),
 		fx.Annotate(postgres.NewStore, fx.As(new(commands.Store))),
 		fx.Annotate(postgres.NewUserReader, fx.As(new(queries.UserReader)), fx.As(new(queries.UserLister))),
 	),
@@ -118,10 +119,12 @@ var busModule = fx.Module("bus",
 	operations,
 )
 
-func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []busRegistration) (*bus.Bus, error) {
+func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, registrations []busRegistration, tr *tracing.Provider) (*bus.Bus, error) {
 	b, err := bus.New(bus.Config{
-		ReplyTimeout: cfg.HTTP.RequestTimeout.Duration,
-		CloseTimeout: busCloseTimeout,
+		ReplyTimeout:   cfg.HTTP.RequestTimeout.Duration,
+		CloseTimeout:   busCloseTimeout,
+		TracerProvider: tr.TracerProvider(),
+		Propagator:     tr.Propagator(),
 	}, logger.Named("bus"))
 	if err != nil {
 		return nil, err
@@ -150,7 +153,7 @@ type stopping struct{ atomic.Bool }
 
 var errStopping = errors.New("stopping")
 
-func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, logger *zap.Logger) (http.Handler, error) {
+func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, logger *zap.Logger, tr *tracing.Provider) (http.Handler, error) {
 	trusted, err := cfg.HTTP.trustedProxies()
 	if err != nil { // Validate has refused it already; kept for a config built in code
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
@@ -171,6 +174,8 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *
 		CookieName:     cfg.Cookie.Name,
 		CookieSecure:   cfg.Cookie.Secure,
 		TrustedProxies: trusted,
+		TracerProvider: tr.TracerProvider(),
+		Propagator:     tr.Propagator(),
 		Docs:           openapi.UIHandler(),
 		Spec:           openapi.SpecHandler(),
 	}, senders, probes, logger.Named("http")), nil
