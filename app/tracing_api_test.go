@@ -57,7 +57,7 @@ func assertChildOf(t *testing.T, child, parent tracetest.SpanStub) {
 // the transaction's BEGIN and under it the outbox write; under the write, once the outbox is polled, the session
 // cleanup that handles user.inactivated and the publish to the broker, whose
 // message carries the publish span's traceparent for consumers to join. The
-// request's access log line names the trace. No span holds a password hash or a
+// request's access log line and the cleanup's log line name their spans. No span holds a password hash or a
 // session id.
 func TestOneInactivationIsOneTrace(t *testing.T) {
 	t.Parallel()
@@ -137,6 +137,16 @@ func TestOneInactivationIsOneTrace(t *testing.T) {
 		}
 		if !logged {
 			t.Errorf("the request's access log line does not name its trace %s and span %s", traceID, httpSpan.SpanContext.SpanID())
+		}
+
+		handledLine := false
+		for _, e := range s.Logs.FilterMessage("event handled").All() {
+			if f := e.ContextMap(); f["consumer_group"] == groupEndSessions && f["correlation_id"] == "req-traced" {
+				handledLine = f["trace_id"] == traceID.String() && f["span_id"] == handle.SpanContext.SpanID().String()
+			}
+		}
+		if !handledLine {
+			t.Errorf("the session cleanup's log line does not name its trace %s and span %s", traceID, handle.SpanContext.SpanID())
 		}
 
 		// What the statements were about is there; what they carried is not.
