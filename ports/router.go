@@ -54,7 +54,8 @@ type Config struct {
 	CookieName   string // the session cookie's name (default auth_token)
 	CookieSecure bool   // adds Secure to the session cookie
 	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login
-	// throttle then keys on the client they name. None by default.
+	// throttle then keys on the client they name. Their traceparent is believed
+	// too, when tracing. None by default.
 	TrustedProxies []netip.Prefix
 	// TracerProvider, when set, makes every request a span (see tracing.go);
 	// nil traces nothing and adds nothing to a request's path. Propagator reads
