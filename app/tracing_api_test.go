@@ -131,7 +131,7 @@ func TestOneInactivationIsOneTrace(t *testing.T) {
 
 		logged := false
 		for _, e := range s.Logs.FilterMessage("http request").All() {
-			if f := e.ContextMap(); f["request_id"] == "req-traced" {
+			if f := e.ContextMap(); f["method"] == "DELETE" && f["path"] == "/api/v1/users/"+userID+"/activation" {
 				logged = f["trace_id"] == traceID.String() && f["span_id"] == httpSpan.SpanContext.SpanID().String()
 			}
 		}
