@@ -2,6 +2,8 @@ package tracing
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -72,5 +74,39 @@ func TestTheExporterNamedByTheEnvironment(t *testing.T) {
 	t.Setenv("OTEL_TRACES_EXPORTER", "zipkin")
 	if _, err := New(t.Context(), Config{Enabled: true}); err == nil {
 		t.Errorf("OTEL_TRACES_EXPORTER=zipkin accepted")
+	}
+}
+
+// By default spans go over OTLP/HTTP to the collector OTEL_EXPORTER_OTLP_ENDPOINT
+// names, with the headers OTEL_EXPORTER_OTLP_HEADERS gives, at the latest when the
+// provider shuts down.
+func TestSpansGoToTheOTLPEndpoint(t *testing.T) {
+	type export struct{ path, auth string }
+	got := make(chan export, 10)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- export{r.URL.Path, r.Header.Get("Authorization")}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_TRACES_EXPORTER", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20t0ken")
+
+	p, err := New(t.Context(), Config{Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := p.TracerProvider().Tracer("test").Start(context.Background(), "work")
+	span.End()
+	if err := p.Shutdown(t.Context()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case e := <-got:
+		if e.path != "/v1/traces" || e.auth != "Bearer t0ken" {
+			t.Errorf("export to %s with Authorization %q, want /v1/traces with the configured header", e.path, e.auth)
+		}
+	default:
+		t.Fatal("nothing exported by the time Shutdown returned")
 	}
 }
