@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -20,10 +21,16 @@ import (
 // second round trip), against PostgreSQL, with JSON access logs written (to
 // nowhere). Eight clients per CPU; it reports requests per second.
 func BenchmarkAuthenticatedRead(b *testing.B) {
-	cfg := testConfig(b, map[string]string{
+	env := map[string]string{
 		"APP_DATABASE_URL": pgtest.NewURL(b),
 		"APP_LOG_LEVEL":    "info",
-	})
+	}
+	// What tracing costs: APP_TRACING_ENABLED=true, with the sampler and the
+	// exporter the OTEL_* variables name (docs/tracing.md, "What it costs").
+	if v, ok := os.LookupEnv("APP_TRACING_ENABLED"); ok {
+		env["APP_TRACING_ENABLED"] = v
+	}
+	cfg := testConfig(b, env)
 	logger := zap.New(zapcore.NewCore(
 		zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
 	db, err := openDatabase(context.Background(), cfg, logger)

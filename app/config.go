@@ -40,6 +40,7 @@ type Config struct {
 	Log       LogConfig       `toml:"log"`
 	Events    EventsConfig    `toml:"events"`
 	RateLimit RateLimitConfig `toml:"ratelimit"`
+	Tracing   TracingConfig   `toml:"tracing"`
 }
 
 // AppConfig is [app].
@@ -179,6 +180,13 @@ type RateLimitConfig struct {
 	// Store is where the limits are counted: "postgres", shared by every instance,
 	// or "memory", per process.
 	Store string `toml:"store"`
+}
+
+// TracingConfig is [tracing]. Where spans go, and how many, is for the standard
+// OTEL_* environment variables (docs/tracing.md).
+type TracingConfig struct {
+	// Enabled turns OpenTelemetry tracing on; off, nothing is traced or exported.
+	Enabled bool `toml:"enabled"`
 }
 
 // The values of [ratelimit] store.

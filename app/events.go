@@ -12,6 +12,7 @@ import (
 	"github.com/example/accounts/adapters/broker"
 	"github.com/example/accounts/adapters/metrics"
 	"github.com/example/accounts/adapters/outbox"
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
@@ -87,11 +88,12 @@ func newBroker(lc fx.Lifecycle, cfg Config, logger *zap.Logger) (brokerPublisher
 	return pub, nil
 }
 
-func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, m *metrics.Metrics, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher) (*outbox.Router, error) {
+func newEventRouter(lc fx.Lifecycle, cfg Config, logger *zap.Logger, db *bun.DB, m *metrics.Metrics, endSessions commands.EndSessionsOnUserInactivatedHandler, pub brokerPublisher, tr *tracing.Provider) (*outbox.Router, error) {
 	logger = logger.Named("events")
 	outboxCfg := outbox.Config{
 		PollInterval: cfg.Events.PollInterval.Duration,
 		CloseTimeout: eventsCloseTimeout,
+		Tracing:      outboxTracing(tr),
 	}
 	if m != nil {
 		outboxCfg.Observer = m

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/postgres"
+	"github.com/example/accounts/adapters/tracing"
 )
 
 const usage = `usage: accounts <command>
@@ -229,7 +230,7 @@ func serviceOptions(cfg Config, logger *zap.Logger, db *bun.DB, l *listener) fx.
 	return fx.Options(
 		fx.WithLogger(func() fxevent.Logger { return fxLogger(logger) }),
 		fx.Supply(cfg, logger, db, l),
-		fx.StopTimeout(cfg.HTTP.ShutdownDelay.Duration+cfg.HTTP.ShutdownTimeout.Duration+busCloseTimeout+eventsCloseTimeout+time.Second),
+		fx.StopTimeout(cfg.HTTP.ShutdownDelay.Duration+cfg.HTTP.ShutdownTimeout.Duration+busCloseTimeout+eventsCloseTimeout+tracing.DefaultShutdownTimeout+time.Second),
 		appModules(),
 	)
 }

@@ -16,12 +16,12 @@ import (
 
 	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/metrics"
-	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/password"
 	"github.com/example/accounts/adapters/postgres"
 	"github.com/example/accounts/adapters/system"
 	"github.com/example/accounts/adapters/throttle"
 	"github.com/example/accounts/adapters/token"
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/commands"
 	"github.com/example/accounts/domain"
 	"github.com/example/accounts/ports"
@@ -34,6 +34,7 @@ import (
 func appModules() fx.Option {
 	return fx.Options(
 		metricsModule,
+		tracingModule,
 		storageModule,
 		securityModule,
 		busModule,
@@ -46,7 +47,7 @@ func appModules() fx.Option {
 // storageModule exposes the database through the interfaces the use cases declare.
 var storageModule = fx.Module("storage",
 	fx.Provide(
-		fx.Annotate(outbox.NewWriter, fx.As(new(postgres.Outbox))),
+		fx.Annotate(newOutboxWriter, fx.As(new(postgres.Outbox))),
 		newStore,
 		fx.Annotate(postgres.NewUserReader, fx.As(new(queries.UserReader)), fx.As(new(queries.UserLister))),
 	),
@@ -143,10 +144,12 @@ var busModule = fx.Module("bus",
 	operations,
 )
 
-func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, m *metrics.Metrics, registrations []busRegistration) (*bus.Bus, error) {
+func newBus(lc fx.Lifecycle, cfg Config, logger *zap.Logger, m *metrics.Metrics, registrations []busRegistration, tr *tracing.Provider) (*bus.Bus, error) {
 	busCfg := bus.Config{
-		ReplyTimeout: cfg.HTTP.RequestTimeout.Duration,
-		CloseTimeout: busCloseTimeout,
+		ReplyTimeout:   cfg.HTTP.RequestTimeout.Duration,
+		CloseTimeout:   busCloseTimeout,
+		TracerProvider: tr.TracerProvider(),
+		Propagator:     tr.Propagator(),
 	}
 	if m != nil {
 		busCfg.Observer = m
@@ -179,7 +182,7 @@ type stopping struct{ atomic.Bool }
 
 var errStopping = errors.New("stopping")
 
-func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, m *metrics.Metrics, logger *zap.Logger) (http.Handler, error) {
+func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *stopping, m *metrics.Metrics, logger *zap.Logger, tr *tracing.Provider) (http.Handler, error) {
 	trusted, err := cfg.HTTP.trustedProxies()
 	if err != nil { // Validate has refused it already; kept for a config built in code
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
@@ -204,6 +207,8 @@ func newRouter(cfg Config, senders ports.Senders, db *bun.DB, b *bus.Bus, stop *
 		CookieName:     cfg.Cookie.Name,
 		CookieSecure:   cfg.Cookie.Secure,
 		TrustedProxies: trusted,
+		TracerProvider: tr.TracerProvider(),
+		Propagator:     tr.Propagator(),
 		Docs:           openapi.UIHandler(),
 		Spec:           openapi.SpecHandler(),
 		Observer:       observer,

@@ -402,6 +402,8 @@ func TestValidateHeaders(t *testing.T) {
 		{"correlation_id": strings.Repeat("x", 129)},
 		{"correlation_id": "req 1"},
 		{"correlation_id": "req/1"},
+		{"correlation_id": "req-1", "traceparent": "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"},
+		{"correlation_id": "req-1", "traceparent": "not a traceparent"},
 	}
 	for _, h := range bad {
 		if err := ValidateHeaders("user.created", h); err == nil {

@@ -7,6 +7,10 @@
 // from authorization onwards is the use case's to decide, so the HTTP layer cannot
 // drift from the rules, and a test can drive every endpoint with fake Senders.
 //
+// With a TracerProvider in Config, each request is a server span named by its
+// route template; a client's traceparent is believed from trusted proxies only
+// (tracing.go).
+//
 // The contract served here is the OpenAPI document in package
 // openapi writes it down; a test checks that the router serves exactly the
 // document's operations.

@@ -198,7 +198,7 @@ func logRequest(logger *zap.Logger, r *http.Request, client string, rec *recorde
 		fields = append(fields, zap.Stack("stack"))
 		level = zapcore.ErrorLevel
 	}
-	logger.Log(level, "http request", fields...)
+	logger.Log(level, "http request", withTrace(r.Context(), fields)...)
 }
 
 // recorder remembers the status and size of a response for the access log, and the

@@ -132,13 +132,13 @@ func TestAccessLog(t *testing.T) {
 			}
 			fields := e.ContextMap()
 			want := map[string]any{
-				"method":     c.method,
-				"route":      c.route,
-				"path":       c.path,
-				"status":     int64(c.status),
-				"bytes":      int64(w.Body.Len()),
+				"method":         c.method,
+				"route":          c.route,
+				"path":           c.path,
+				"status":         int64(c.status),
+				"bytes":          int64(w.Body.Len()),
 				"correlation_id": "req-7",
-				"remote":     "192.0.2.1:1234",
+				"remote":         "192.0.2.1:1234",
 			}
 			for k, v := range want {
 				if fields[k] != v {

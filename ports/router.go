@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/commands"
@@ -52,8 +54,15 @@ type Config struct {
 	CookieName   string // the session cookie's name (default auth_token)
 	CookieSecure bool   // adds Secure to the session cookie
 	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login
-	// throttle then keys on the client they name. None by default.
+	// throttle then keys on the client they name. Their traceparent is believed
+	// too, when tracing. None by default.
 	TrustedProxies []netip.Prefix
+	// TracerProvider, when set, makes every request a span (see tracing.go);
+	// nil traces nothing and adds nothing to a request's path. Propagator reads
+	// the trace context of requests from trusted proxies (default W3C Trace
+	// Context).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 	Docs           http.Handler // Swagger UI, served at /docs and everything under /docs/
 	Spec           http.Handler // the OpenAPI document, served at /openapi.json
 	// Observer, when set, hears of every request once it is answered.
@@ -179,7 +188,7 @@ func NewRouter(cfg Config, s Senders, ready []Probe, logger *zap.Logger) http.Ha
 	}
 	router.PathPrefix("/docs/").Handler(newMethods("/docs/", map[string]http.Handler{http.MethodGet: srv.cfg.Docs}))
 
-	return withRequestID(withSecurityHeaders(withAccessLog(logger, srv.cfg.Observer, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router)))))
+	return srv.withTracing(withRequestID(withSecurityHeaders(withAccessLog(logger, srv.cfg.Observer, srv.clientAddr, withTimeout(srv.cfg.RequestTimeout, refuseEscapedSlash(router))))))
 }
 
 // refuseEscapedSlash answers 404 to a path with an escaped slash in it. Decoded, it
@@ -222,6 +231,7 @@ func newMethods(route string, handlers map[string]http.Handler) *methods {
 
 func (m *methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	notesFrom(r.Context()).route = m.route
+	nameSpan(r, m.route)
 	h, ok := m.handlers[r.Method]
 	if !ok {
 		w.Header().Set("Allow", m.allow)

@@ -33,6 +33,7 @@ const startTimeout = 5 * time.Second
 type Bus struct {
 	cfg    Config
 	logger *zap.Logger
+	tracer *tracer // nil when tracing is off
 
 	pubSub       *pubSub
 	router       *message.Router
@@ -85,6 +86,7 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 	b := &Bus{
 		cfg:        cfg,
 		logger:     logger,
+		tracer:     newTracer(cfg),
 		pubSub:     pubSub,
 		router:     router,
 		waiting:    &waiting{},
@@ -104,6 +106,7 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 			if id := domain.CorrelationID(p.Message.Context()); id != "" {
 				p.Message.Metadata.Set(correlationIDKey, id)
 			}
+			b.tracer.inject(p.Message)
 			return codec{}.attach(p.Message, p.Command)
 		},
 		Marshaler: codec{},
@@ -128,6 +131,7 @@ func New(cfg Config, logger *zap.Logger) (*Bus, error) {
 			if id := p.Message.Metadata.Get(correlationIDKey); id != "" && id != domain.CorrelationID(ctx) {
 				ctx = domain.WithCorrelationID(ctx, id)
 			}
+			ctx = b.tracer.extract(ctx, p.Message)
 			return p.Handler.Handle(ctx, p.Command)
 		},
 		// AckCommandHandlingErrors stays off: handlers never fail (their errors

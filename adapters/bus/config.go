@@ -3,6 +3,9 @@ package bus
 import (
 	"errors"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config bounds the bus's waits. A zero field takes its default.
@@ -19,6 +22,11 @@ type Config struct {
 
 	// Observer, when set, hears of every message handled.
 	Observer Observer
+	// TracerProvider, when set, gives every handled operation a span (see
+	// tracing.go); nil traces nothing and costs nothing. Propagator carries the
+	// trace context in the messages' metadata (default W3C Trace Context).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 // Observer hears of every message a handler has answered: its operation (e.g.

@@ -65,7 +65,9 @@
 //
 // The caller's context reaches the handler (deadline, cancellation and values), and
 // the correlation id also travels in the message's metadata, so that the handler's
-// logs and the events it causes can name the request.
+// logs and the events it causes can name the request. With a TracerProvider in
+// Config, so does the trace context (traceparent), and each operation handled is a
+// span named after it (tracing.go); without one, tracing costs nothing.
 //
 // Message payloads carry passwords: nothing in this package logs them.
 package bus

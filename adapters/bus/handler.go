@@ -48,7 +48,7 @@ func Register[M, R any](b *Bus, h Handler[M, R]) error {
 		return fmt.Errorf("bus: %s already has a handler", op.name)
 	}
 
-	handle := logged(op.name, b.logger, guarded(op.name, b.logger, h))
+	handle := traced(op.name, b.tracer, logged(op.name, b.logger, guarded(op.name, b.logger, h)))
 	if b.cfg.Observer != nil {
 		handle = measured(op.name, b.cfg.Observer, handle)
 	}
@@ -113,20 +113,22 @@ func refusal(ctx context.Context, logger *zap.Logger, op string, err error) *dom
 }
 
 func logPanic(ctx context.Context, logger *zap.Logger, op string, p any) {
-	logger.Error("bus handler panicked",
+	logger.Error("bus handler panicked", withTrace(ctx, []zap.Field{
 		zap.String("operation", op),
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
 		zap.Any("panic", p),
-		zap.Stack("stack"))
+		zap.Stack("stack"),
+	})...)
 }
 
 // logFailure writes the one line that keeps a failure's whole text. The message
 // stays out of it: it may hold a password.
 func logFailure(ctx context.Context, logger *zap.Logger, level zapcore.Level, op string, err error) {
-	logger.Log(level, "bus handler failed",
+	logger.Log(level, "bus handler failed", withTrace(ctx, []zap.Field{
 		zap.String("operation", op),
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
-		zap.Error(err))
+		zap.Error(err),
+	})...)
 }
 
 // logged writes one debug line per handled message: what ran, for which request,
@@ -173,5 +175,5 @@ func logHandled(ctx context.Context, logger *zap.Logger, op string, took time.Du
 	if refused != nil {
 		fields = append(fields, zap.String("code", string(refused.Code)))
 	}
-	ce.Write(fields...)
+	ce.Write(withTrace(ctx, fields)...)
 }

@@ -117,11 +117,11 @@ func (s *Sender[M, R]) failed(ctx, wait context.Context, err error) error {
 	if s.bus.Ready() != nil {
 		return errBusy
 	}
-	fields := []zap.Field{
+	fields := withTrace(ctx, []zap.Field{
 		zap.String("operation", s.op.name),
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
 		zap.Error(err),
-	}
+	})
 	if wait.Err() != nil {
 		s.bus.logger.Warn("bus reply timed out", fields...)
 		return errBusy

@@ -25,6 +25,9 @@ type Config struct {
 	CloseTimeout time.Duration
 	// Observer, when set, hears of every event handled, retried and parked.
 	Observer Observer
+	// Tracing, when set, continues each event's trace in its handlers and its
+	// publishing (see tracing.go); the zero value traces nothing.
+	Tracing Tracing
 }
 
 // RetryConfig is the exponential backoff, with jitter, between attempts at one

@@ -9,6 +9,9 @@
 // parks it in the poison table, so that one bad event cannot hold back the ones
 // after it. Rows every group has passed are deleted after a retention period.
 //
+// With tracing on, an event also keeps the trace context of the write that stored
+// it, and its handlers and its publishing continue that trace (tracing.go).
+//
 // The outbox tables are made by the migrations, not at run time: watermill cannot
 // create them inside a transaction, and the service never writes outside one.
 package outbox

@@ -70,7 +70,7 @@ func (r *Router) forwarder(c Consumer, logger *zap.Logger) func(ctx context.Cont
 		if !ok {
 			// Not in a batch of ours: nothing to settle later, publish now.
 			out.SetContext(ctx)
-			return dest.pub.Publish(dest.topic, out)
+			return r.publish(c.Name, dest, out)
 		}
 		// The publish outlives the handler: it must not end with the message's
 		// context, only with its own timeout.
@@ -78,9 +78,21 @@ func (r *Router) forwarder(c Consumer, logger *zap.Logger) func(ctx context.Cont
 		f := batch.forwarding(func(tx wsql.Tx, f *inFlight) bool {
 			return r.settle(tx, f, c, dest, logger)
 		})
-		f.start(msg.Metadata.Get(MetadataUserID), out, func() error { return dest.pub.Publish(dest.topic, out) })
+		f.start(msg.Metadata.Get(MetadataUserID), out, func() error { return r.publish(c.Name, dest, out) })
 		return nil
 	}
+}
+
+// publish sends out to the destination, in a span of its own when tracing.
+func (r *Router) publish(group string, dest *destination, out *message.Message) error {
+	if r.tracer == nil {
+		return dest.pub.Publish(dest.topic, out)
+	}
+	ctx, span := r.tracer.startPublish(out.Context(), group, dest.topic, out)
+	out.SetContext(ctx)
+	err := dest.pub.Publish(dest.topic, out)
+	endSpan(span, err)
+	return err
 }
 
 // forwarding returns the batch's publishes in flight, and has the batch settle

@@ -14,6 +14,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/example/accounts/domain"
@@ -82,6 +83,7 @@ type Router struct {
 	logger   *zap.Logger
 	wmLogger watermill.LoggerAdapter
 	router   *message.Router
+	tracer   *tracer // nil when tracing is off
 
 	mu        sync.Mutex
 	consumers []string
@@ -109,7 +111,7 @@ func NewRouter(db *sql.DB, cfg Config, logger *zap.Logger, wmLogger watermill.Lo
 	wmLogger = quietOnStop{wmLogger}
 	r := &Router{
 		cfg: cfg, db: db, logger: logger, wmLogger: wmLogger, router: router,
-		brokers: map[string]string{}, done: make(chan struct{}),
+		tracer: cfg.Tracing.tracer(), brokers: map[string]string{}, done: make(chan struct{}),
 	}
 	poison, err := middleware.PoisonQueue(parker{schema: schema(0), parked: r.parked}, PoisonTopic)
 	if err != nil {
@@ -213,14 +215,24 @@ func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandle
 		}
 		cid := msg.Metadata.Get(MetadataCorrelationID)
 		ctx := domain.WithCorrelationID(msg.Context(), cid)
-		log := logger.With(
+		var span trace.Span
+		if r.tracer != nil {
+			ctx = r.tracer.extract(ctx, msg)
+			if c.forward == nil { // forwarding has a span per publish
+				ctx, span = r.tracer.startHandle(ctx, c.Name, msg)
+			}
+		}
+		log := logger.With(withTrace(ctx, []zap.Field{
 			zap.String("event_id", msg.UUID),
 			zap.String("event_type", msg.Metadata.Get(MetadataEventType)),
 			zap.String("correlation_id", cid),
-		)
+		})...)
 		start := time.Now()
 		err := c.handle(ctx, msg)
 		took := time.Since(start)
+		if span != nil {
+			endSpan(span, err)
+		}
 		switch {
 		case err == nil:
 			r.cfg.Observer.EventHandled(c.Name, c.Broker, OutcomeDelivered, took)

@@ -7,6 +7,7 @@ import (
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/example/accounts/domain"
 )
@@ -15,6 +16,7 @@ import (
 // record: committed together, or rolled back together.
 type Writer struct {
 	schema wsql.SchemaAdapter
+	tracer *tracer // nil when tracing is off
 }
 
 // NewWriter returns a Writer.
@@ -22,17 +24,33 @@ func NewWriter() *Writer {
 	return &Writer{schema: schema(0)}
 }
 
+// WithTracing returns a Writer that writes in a span "outbox write" and stores
+// that span's trace context with each event (see tracing.go).
+func (w *Writer) WithTracing(t Tracing) *Writer {
+	traced := *w
+	traced.tracer = t.tracer()
+	return &traced
+}
+
 // Write inserts events, in order, in one statement of transaction tx. Each gets a
 // new event id, and the correlation id of ctx.
-func (w *Writer) Write(ctx context.Context, tx *sql.Tx, events []domain.Event) error {
+func (w *Writer) Write(ctx context.Context, tx *sql.Tx, events []domain.Event) (err error) {
 	if len(events) == 0 {
 		return nil
+	}
+	if w.tracer != nil {
+		var span trace.Span
+		ctx, span = w.tracer.startWrite(ctx, events)
+		defer func() { endSpan(span, err) }()
 	}
 	msgs := make(message.Messages, len(events))
 	for i, e := range events {
 		msg, err := newMessage(ctx, e)
 		if err != nil {
 			return err
+		}
+		if w.tracer != nil {
+			w.tracer.inject(ctx, msg)
 		}
 		msgs[i] = msg
 	}

@@ -1,0 +1,102 @@
+package bus
+
+import (
+	"context"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/example/accounts/domain"
+)
+
+// Tracing. With Config.TracerProvider set, every operation handled gets a span
+// named after it ("commands.SetActive"), a child of the sender's span: the
+// sender's trace context travels in the message's metadata (traceparent,
+// tracestate), written at send and read at handle, as it would across a
+// process boundary. Without it, none of this runs.
+
+// tracer is what the bus traces with; nil when tracing is off.
+type tracer struct {
+	tracer trace.Tracer
+	prop   propagation.TextMapPropagator
+}
+
+func newTracer(cfg Config) *tracer {
+	if cfg.TracerProvider == nil {
+		return nil
+	}
+	prop := cfg.Propagator
+	if prop == nil {
+		prop = propagation.TraceContext{}
+	}
+	return &tracer{tracer: cfg.TracerProvider.Tracer("github.com/example/accounts/adapters/bus"), prop: prop}
+}
+
+// metadataCarrier lets a propagator read and write a message's metadata.
+type metadataCarrier message.Metadata
+
+func (c metadataCarrier) Get(key string) string { return message.Metadata(c).Get(key) }
+func (c metadataCarrier) Set(key, value string) { message.Metadata(c).Set(key, value) }
+func (c metadataCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// inject writes the trace context of msg's context into its metadata.
+func (t *tracer) inject(msg *message.Message) {
+	if t == nil {
+		return
+	}
+	t.prop.Inject(msg.Context(), metadataCarrier(msg.Metadata))
+}
+
+// extract gives ctx the trace context msg's metadata carries, unless ctx already
+// has that span: the pub/sub hands the sender's context over as it is.
+func (t *tracer) extract(ctx context.Context, msg *message.Message) context.Context {
+	if t == nil {
+		return ctx
+	}
+	extracted := t.prop.Extract(context.Background(), metadataCarrier(msg.Metadata))
+	sc := trace.SpanContextFromContext(extracted)
+	if !sc.IsValid() || sc.Equal(trace.SpanContextFromContext(ctx)) {
+		return ctx
+	}
+	return trace.ContextWithRemoteSpanContext(ctx, sc)
+}
+
+// traced runs next in a span named op. The span's status is an error when the
+// outcome is one the service answers 500 or 503 to: the ones worth finding.
+func traced[M, R any](op string, t *tracer, next replyFunc[M, R]) replyFunc[M, R] {
+	if t == nil {
+		return next
+	}
+	return func(ctx context.Context, msg M) reply[R] {
+		ctx, span := t.tracer.Start(ctx, op, trace.WithSpanKind(trace.SpanKindInternal))
+		defer span.End()
+		rep := next(ctx, msg)
+		if rep.Err != nil {
+			switch rep.Err.Code {
+			case domain.CodeInternal, domain.CodeUnavailable:
+				span.SetStatus(codes.Error, string(rep.Err.Code))
+			}
+		}
+		return rep
+	}
+}
+
+// withTrace adds the trace and span ids of ctx's span to a log line's fields, so
+// that the line can be found from the trace and the other way round. Nothing is
+// added when ctx has no valid span, which is always the case with tracing off.
+func withTrace(ctx context.Context, fields []zap.Field) []zap.Field {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return fields
+	}
+	return append(fields, zap.Stringer("trace_id", sc.TraceID()), zap.Stringer("span_id", sc.SpanID()))
+}
