@@ -32,8 +32,9 @@ type tracer struct {
 	// fields are the metadata keys prop writes: a message has none of them
 	// when its sender's trace was not kept.
 	fields []string
-	// kind is made once: an option made per span costs an allocation.
-	kind trace.SpanStartOption
+	// start are the span's options, made once and passed as they are: an option,
+	// or a slice of them, made per span costs an allocation.
+	start []trace.SpanStartOption
 }
 
 func newTracer(cfg Config) *tracer {
@@ -48,7 +49,7 @@ func newTracer(cfg Config) *tracer {
 		tracer: cfg.TracerProvider.Tracer("github.com/example/accounts/adapters/bus"),
 		prop:   prop,
 		fields: prop.Fields(),
-		kind:   trace.WithSpanKind(trace.SpanKindInternal),
+		start:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 	}
 }
 
@@ -109,7 +110,7 @@ func traced[M, R any](op string, t *tracer, next replyFunc[M, R]) replyFunc[M, R
 		return next
 	}
 	return func(ctx context.Context, msg M) reply[R] {
-		ctx, span := t.tracer.Start(ctx, op, t.kind)
+		ctx, span := t.tracer.Start(ctx, op, t.start...)
 		defer span.End()
 		rep := next(ctx, msg)
 		if rep.Err != nil {

@@ -30,13 +30,13 @@ func InstrumentDB(db *bun.DB, tp trace.TracerProvider) *bun.DB {
 // recorded: bunotel's AfterQuery builds the labels of its query-time histogram
 // and records it (into the no-op meter) before it looks at the span, on every
 // statement, while at a sampling ratio of 1% 99 of 100 spans are not recorded.
-// The span is started as bunotel starts it, with its kind option made once
-// rather than per statement; a recorded span is named, described and ended by
+// The span is started as bunotel starts it, with its options made once rather
+// than per statement; a recorded span is named, described and ended by
 // bunotel.
 type queryHook struct {
 	*bunotel.QueryHook
 	tracer trace.Tracer
-	kind   trace.SpanStartOption
+	start  []trace.SpanStartOption
 }
 
 func newQueryHook(tp trace.TracerProvider) *queryHook {
@@ -49,12 +49,12 @@ func newQueryHook(tp trace.TracerProvider) *queryHook {
 		),
 		// The tracer bunotel.WithTracerProvider makes: the same scope.
 		tracer: tp.Tracer("github.com/uptrace/bun"),
-		kind:   trace.WithSpanKind(trace.SpanKindClient),
+		start:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
 	}
 }
 
 func (h *queryHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	ctx, _ = h.tracer.Start(ctx, "", h.kind)
+	ctx, _ = h.tracer.Start(ctx, "", h.start...)
 	return ctx
 }
 
