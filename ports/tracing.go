@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -259,11 +260,19 @@ func nameSpan(r *http.Request, route string) {
 }
 
 // withTrace adds the trace and span ids of ctx's span to a log line's fields;
-// nothing when ctx has no valid span, as always with tracing off.
+// nothing when ctx has no valid span, as always with tracing off. Every request's
+// access log line has them, sampled or not: both are written in hex into one
+// string, where zap.Stringer would box each id and hex-encode it into a string of
+// its own.
 func withTrace(ctx context.Context, fields []zap.Field) []zap.Field {
 	sc := trace.SpanContextFromContext(ctx)
 	if !sc.IsValid() {
 		return fields
 	}
-	return append(fields, zap.Stringer("trace_id", sc.TraceID()), zap.Stringer("span_id", sc.SpanID()))
+	traceID, spanID := sc.TraceID(), sc.SpanID()
+	var buf [2*len(traceID) + 2*len(spanID)]byte
+	n := hex.Encode(buf[:], traceID[:])
+	hex.Encode(buf[n:], spanID[:])
+	ids := string(buf[:])
+	return append(fields, zap.String("trace_id", ids[:n]), zap.String("span_id", ids[n:]))
 }
