@@ -1,10 +1,13 @@
 package ports
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -106,6 +109,95 @@ func TestTraceparentIsBelievedFromTrustedProxiesOnly(t *testing.T) {
 				t.Errorf("untrusted request's span has parent %s, want a new trace", span.Parent.SpanID())
 			}
 		})
+	}
+}
+
+// A recorded request's span carries the HTTP semantic conventions' attributes,
+// with the client as the trusted proxies have it (an untrusted X-Forwarded-For is
+// not believed), and is failed when the response is a 5xx, not a 4xx.
+func TestRecordedRequestsFollowTheHTTPConventions(t *testing.T) {
+	h := newHarness(t)
+	exp := traced(h)
+	w := h.do("GET", "/api/v1/account/me", "", withCookie(sessionToken), withPeer("192.0.2.1:4711"),
+		withHeader("User-Agent", "probe/1.0"), withHeader("X-Forwarded-For", "203.0.113.9"))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	span := oneSpan(t, exp)
+	got := map[attribute.Key]attribute.Value{}
+	for _, kv := range span.Attributes {
+		got[kv.Key] = kv.Value
+	}
+	for k, want := range map[attribute.Key]any{
+		"http.request.method":       "GET",
+		"http.route":                "/api/v1/account/me",
+		"http.response.status_code": int64(200),
+		"http.response.body.size":   int64(w.Body.Len()),
+		"url.scheme":                "http",
+		"url.path":                  "/api/v1/account/me",
+		"server.address":            "example.com",
+		"network.peer.address":      "192.0.2.1",
+		"network.peer.port":         int64(4711),
+		"network.protocol.version":  "1.1",
+		"client.address":            "192.0.2.1",
+		"user_agent.original":       "probe/1.0",
+	} {
+		if v, ok := got[k]; !ok || v.AsInterface() != want {
+			t.Errorf("%s = %v, want %v", k, v.AsInterface(), want)
+		}
+	}
+	if span.Status.Code != codes.Unset {
+		t.Errorf("status %v for a 200", span.Status.Code)
+	}
+
+	body := `{"username":"someone","password":"correct horse battery staple"}`
+	h.do("POST", "/api/v1/account/login", body)
+	var read attribute.Value
+	for _, kv := range oneSpan(t, exp).Attributes {
+		if kv.Key == "http.request.body.size" {
+			read = kv.Value
+		}
+	}
+	if read.AsInt64() != int64(len(body)) {
+		t.Errorf("http.request.body.size = %v, want %d", read.AsInterface(), len(body))
+	}
+
+	h.do("GET", "/api/v1/nothing/here", "")
+	if span := oneSpan(t, exp); span.Status.Code != codes.Unset {
+		t.Errorf("status %v for a 404, want unset", span.Status.Code)
+	}
+	h.me.err = errors.New("driver failure")
+	if w := h.do("GET", "/api/v1/account/me", "", withCookie(sessionToken)); w.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", w.Code)
+	}
+	if span := oneSpan(t, exp); span.Status.Code != codes.Error {
+		t.Errorf("status %v for a 500, want error", span.Status.Code)
+	}
+}
+
+// A request whose trace is not kept exports nothing, yet it is in a trace of its
+// own, which its access log line and the bus operations it sends name; a client's
+// traceparent is still not believed.
+func TestUnsampledRequestsAreInATraceAllTheSame(t *testing.T) {
+	h := newHarness(t)
+	exp := tracetest.NewInMemoryExporter()
+	h.cfg.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sdktrace.NeverSample()))
+	h.cfg.Propagator = propagation.TraceContext{}
+	w := h.do("GET", "/api/v1/account/me", "", withCookie(sessionToken), withHeader("traceparent", clientTraceparent))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Errorf("%d spans exported", n)
+	}
+	sc := trace.SpanContextFromContext(h.me.ctx)
+	if !sc.IsValid() || sc.IsSampled() || sc.TraceID().String() == clientTraceID {
+		t.Fatalf("the query was sent in %v, want a trace of the service's own, not sampled", sc)
+	}
+	lines := h.logs.FilterMessage("http request").All()
+	fields := lines[len(lines)-1].ContextMap()
+	if fields["trace_id"] != sc.TraceID().String() || fields["span_id"] != sc.SpanID().String() {
+		t.Errorf("access log trace_id %v span_id %v, want the request's %s %s", fields["trace_id"], fields["span_id"], sc.TraceID(), sc.SpanID())
 	}
 }
 

@@ -91,6 +91,43 @@ func TestTheTraceContextTravelsInTheMetadata(t *testing.T) {
 	}
 }
 
+// A trace that is not kept is not written into the metadata, where nobody would
+// read it: the handler still works in its sender's trace, under a span of its
+// own, since the pub/sub hands it the sender's context.
+func TestAnUnsampledTraceStaysOutOfTheMetadata(t *testing.T) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	cfg := Config{TracerProvider: tp, Propagator: propagation.TraceContext{}}
+	tr := newTracer(cfg)
+	ctx, span := tp.Tracer("test").Start(t.Context(), "sender")
+	defer span.End()
+	if !span.SpanContext().IsValid() || span.SpanContext().IsSampled() {
+		t.Fatalf("sender's span context %v, want a valid unsampled one", span.SpanContext())
+	}
+
+	msg := message.NewMessage("1", nil)
+	msg.SetContext(ctx)
+	tr.inject(msg)
+	if len(msg.Metadata) != 0 {
+		t.Errorf("metadata %v, want nothing for a trace not kept", msg.Metadata)
+	}
+	if got := tr.extract(ctx, msg); got != ctx {
+		t.Error("extract changed the context of a message that carries no trace")
+	}
+
+	var seen trace.SpanContext
+	b := startBus(t, cfg, zap.NewNop(), on(func(ctx context.Context, m Double) (Doubled, error) {
+		seen = trace.SpanContextFromContext(ctx)
+		return Doubled{N: 2 * m.N}, nil
+	}))
+	if _, err := NewSender[Double, Doubled](b).Send(ctx, Double{N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if seen.TraceID() != span.SpanContext().TraceID() || seen.SpanID() == span.SpanContext().SpanID() || !seen.IsValid() {
+		t.Errorf("handler ran in %s/%s, want a span of its own in the sender's trace %s",
+			seen.TraceID(), seen.SpanID(), span.SpanContext().TraceID())
+	}
+}
+
 // A failure's log line names the trace and the operation's span; with tracing
 // off, it names neither, and the handler sees no span.
 func TestFailureLogLinesCarryTheTrace(t *testing.T) {

@@ -19,5 +19,6 @@
 // collector, for benchmarks.
 //
 // InstrumentDB adds the SQL spans: bun's bunotel query hook, which records each
-// statement's text with placeholders, never the values bound to them.
+// statement's text with placeholders, never the values bound to them, and is
+// left out of the statements whose span is not recorded.
 package tracing
