@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
 )
 
@@ -53,19 +54,6 @@ func newTracer(cfg Config) *tracer {
 	}
 }
 
-// metadataCarrier lets a propagator read and write a message's metadata.
-type metadataCarrier message.Metadata
-
-func (c metadataCarrier) Get(key string) string { return message.Metadata(c).Get(key) }
-func (c metadataCarrier) Set(key, value string) { message.Metadata(c).Set(key, value) }
-func (c metadataCarrier) Keys() []string {
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
 // inject writes the trace context of msg's context into its metadata, when that
 // trace is kept: see above.
 func (t *tracer) inject(msg *message.Message) {
@@ -76,7 +64,7 @@ func (t *tracer) inject(msg *message.Message) {
 	if span := trace.SpanFromContext(ctx); !span.IsRecording() && !span.SpanContext().IsSampled() {
 		return
 	}
-	t.prop.Inject(ctx, metadataCarrier(msg.Metadata))
+	t.prop.Inject(ctx, tracing.MetadataCarrier(msg.Metadata))
 }
 
 // extract gives ctx the trace context msg's metadata carries, unless ctx already
@@ -85,7 +73,7 @@ func (t *tracer) extract(ctx context.Context, msg *message.Message) context.Cont
 	if t == nil || !t.carried(msg.Metadata) {
 		return ctx
 	}
-	extracted := t.prop.Extract(context.Background(), metadataCarrier(msg.Metadata))
+	extracted := t.prop.Extract(context.Background(), tracing.MetadataCarrier(msg.Metadata))
 	sc := trace.SpanContextFromContext(extracted)
 	if !sc.IsValid() || sc.Equal(trace.SpanContextFromContext(ctx)) {
 		return ctx

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
 )
 
@@ -55,19 +56,6 @@ func (t Tracing) tracer() *tracer {
 	return &tracer{tracer: t.TracerProvider.Tracer("github.com/example/accounts/adapters/outbox"), prop: prop}
 }
 
-// metadataCarrier lets a propagator read and write a message's metadata.
-type metadataCarrier message.Metadata
-
-func (c metadataCarrier) Get(key string) string { return message.Metadata(c).Get(key) }
-func (c metadataCarrier) Set(key, value string) { message.Metadata(c).Set(key, value) }
-func (c metadataCarrier) Keys() []string {
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
 // startWrite starts the span of an outbox write; end it with endSpan.
 func (t *tracer) startWrite(ctx context.Context, events []domain.Event) (context.Context, trace.Span) {
 	types := make([]string, len(events))
@@ -83,12 +71,12 @@ func (t *tracer) startWrite(ctx context.Context, events []domain.Event) (context
 
 // inject stores ctx's trace context in msg's metadata.
 func (t *tracer) inject(ctx context.Context, msg *message.Message) {
-	t.prop.Inject(ctx, metadataCarrier(msg.Metadata))
+	t.prop.Inject(ctx, tracing.MetadataCarrier(msg.Metadata))
 }
 
 // extract is ctx with the trace context msg's metadata carries, if any.
 func (t *tracer) extract(ctx context.Context, msg *message.Message) context.Context {
-	return t.prop.Extract(ctx, metadataCarrier(msg.Metadata))
+	return t.prop.Extract(ctx, tracing.MetadataCarrier(msg.Metadata))
 }
 
 // startHandle starts the span of a consumer group handling an event.
