@@ -30,6 +30,10 @@ func BenchmarkAuthenticatedRead(b *testing.B) {
 	if v, ok := os.LookupEnv("APP_TRACING_ENABLED"); ok {
 		env["APP_TRACING_ENABLED"] = v
 	}
+	// What metrics cost: APP_ADMIN_ADDR= turns them off.
+	if v, ok := os.LookupEnv("APP_ADMIN_ADDR"); ok {
+		env["APP_ADMIN_ADDR"] = v
+	}
 	cfg := testConfig(b, env)
 	logger := zap.New(zapcore.NewCore(
 		zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))

@@ -18,19 +18,20 @@ import (
 //	DeleteExpired    purge         (PurgeExpiredSessions, the sweeper)
 //	DeleteOldest     limit         (Login, past session.max_per_user)
 //
-// What a transaction does is counted once it commits.
+// What a transaction does is counted once it commits. The repository outside a
+// transaction is wrapped once, here (store.Sessions() is the same repository
+// every time): authentication asks for it on every request.
 func (m *Metrics) Store(store commands.Store) commands.Store {
-	return countingStore{Store: store, m: m}
+	return countingStore{Store: store, m: m, sessions: countingSessions{Sessions: store.Sessions(), count: m.sessions}}
 }
 
 type countingStore struct {
 	commands.Store
-	m *Metrics
+	m        *Metrics
+	sessions commands.Sessions
 }
 
-func (s countingStore) Sessions() commands.Sessions {
-	return countingSessions{Sessions: s.Store.Sessions(), count: s.m.sessions}
-}
+func (s countingStore) Sessions() commands.Sessions { return s.sessions }
 
 func (s countingStore) InTx(ctx context.Context, fn func(ctx context.Context, tx commands.Repositories) error) error {
 	var t tally
