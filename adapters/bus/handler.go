@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
 )
 
@@ -113,7 +114,7 @@ func refusal(ctx context.Context, logger *zap.Logger, op string, err error) *dom
 }
 
 func logPanic(ctx context.Context, logger *zap.Logger, op string, p any) {
-	logger.Error("bus handler panicked", withTrace(ctx, []zap.Field{
+	logger.Error("bus handler panicked", tracing.LogFields(ctx, []zap.Field{
 		zap.String("operation", op),
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
 		zap.Any("panic", p),
@@ -124,7 +125,7 @@ func logPanic(ctx context.Context, logger *zap.Logger, op string, p any) {
 // logFailure writes the one line that keeps a failure's whole text. The message
 // stays out of it: it may hold a password.
 func logFailure(ctx context.Context, logger *zap.Logger, level zapcore.Level, op string, err error) {
-	logger.Log(level, "bus handler failed", withTrace(ctx, []zap.Field{
+	logger.Log(level, "bus handler failed", tracing.LogFields(ctx, []zap.Field{
 		zap.String("operation", op),
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
 		zap.Error(err),
@@ -175,5 +176,5 @@ func logHandled(ctx context.Context, logger *zap.Logger, op string, took time.Du
 	if refused != nil {
 		fields = append(fields, zap.String("code", string(refused.Code)))
 	}
-	ce.Write(withTrace(ctx, fields)...)
+	ce.Write(tracing.LogFields(ctx, fields)...)
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
 )
 
@@ -117,7 +118,7 @@ func (s *Sender[M, R]) failed(ctx, wait context.Context, err error) error {
 	if s.bus.Ready() != nil {
 		return errBusy
 	}
-	fields := withTrace(ctx, []zap.Field{
+	fields := tracing.LogFields(ctx, []zap.Field{
 		zap.String("operation", s.op.name),
 		zap.String("correlation_id", domain.CorrelationID(ctx)),
 		zap.Error(err),

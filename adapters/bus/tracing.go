@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
@@ -109,15 +108,4 @@ func traced[M, R any](op string, t *tracer, next replyFunc[M, R]) replyFunc[M, R
 		}
 		return rep
 	}
-}
-
-// withTrace adds the trace and span ids of ctx's span to a log line's fields, so
-// that the line can be found from the trace and the other way round. Nothing is
-// added when ctx has no valid span, which is always the case with tracing off.
-func withTrace(ctx context.Context, fields []zap.Field) []zap.Field {
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return fields
-	}
-	return append(fields, zap.Stringer("trace_id", sc.TraceID()), zap.Stringer("span_id", sc.SpanID()))
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
 )
 
@@ -222,7 +223,7 @@ func (r *Router) handler(c Consumer, logger *zap.Logger) message.NoPublishHandle
 				ctx, span = r.tracer.startHandle(ctx, c.Name, msg)
 			}
 		}
-		log := logger.With(withTrace(ctx, []zap.Field{
+		log := logger.With(tracing.LogFields(ctx, []zap.Field{
 			zap.String("event_id", msg.UUID),
 			zap.String("event_type", msg.Metadata.Get(MetadataEventType)),
 			zap.String("correlation_id", cid),

@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/zap"
 
 	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
@@ -115,14 +114,4 @@ func endSpan(span trace.Span, err error) {
 		span.SetStatus(codes.Error, "failed")
 	}
 	span.End()
-}
-
-// withTrace adds the trace and span ids of ctx's span to a log line's fields;
-// nothing when ctx has no valid span, as always with tracing off.
-func withTrace(ctx context.Context, fields []zap.Field) []zap.Field {
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return fields
-	}
-	return append(fields, zap.Stringer("trace_id", sc.TraceID()), zap.Stringer("span_id", sc.SpanID()))
 }
