@@ -17,6 +17,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.uber.org/zap"
 
+	"github.com/example/accounts/adapters/tracing"
 	"github.com/example/accounts/domain"
 )
 
@@ -179,10 +180,11 @@ func (b *Bus) unhandled(msg *message.Message, err error) {
 		w.fail(err)
 		return
 	}
-	b.logger.Error("bus message not handled",
+	b.logger.Error("bus message not handled", tracing.LogFields(msg.Context(), []zap.Field{
 		zap.String("operation", msg.Metadata.Get(nameKey)),
 		zap.String("correlation_id", msg.Metadata.Get(correlationIDKey)),
-		zap.Error(err))
+		zap.Error(err),
+	})...)
 }
 
 // Start puts every registered handler on the router and runs it. The router runs
