@@ -123,6 +123,16 @@ func TestOneInactivationIsOneTrace(t *testing.T) {
 		if sql == 0 {
 			t.Errorf("no SQL span under commands.SetActive")
 		}
+		// Authentication's session lookup, a prepared statement run past bun.
+		lookup := 0
+		for _, sp := range spans {
+			if sp.Parent.SpanID() == auth.SpanContext.SpanID() && sp.SpanKind == trace.SpanKindClient && sp.Name == "SELECT" {
+				lookup++
+			}
+		}
+		if lookup != 1 {
+			t.Errorf("%d SELECT spans under commands.Authenticate, want the session lookup's", lookup)
+		}
 
 		want := fmt.Sprintf("00-%s-%s-01", traceID, publish.SpanContext.SpanID())
 		if got := event.Headers["traceparent"]; got != want {

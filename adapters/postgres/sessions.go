@@ -62,12 +62,14 @@ const getWithUser = `
 // GetWithUser joins the user in the same statement: it runs on every
 // authenticated request, and one round trip is half the latency of two.
 func (r sessions) GetWithUser(ctx context.Context, id string) (*domain.Session, *domain.User, error) {
+	ctx, span := querySpan(ctx, "SELECT", "sessions", getWithUser)
 	var s sessionRow
 	var u userRow
 	err := r.sql.QueryRowContext(ctx, getWithUser, prepared, storedID(id)).Scan(
 		&s.UserID, &s.UserVersion, &s.CreatedAt, &s.ExpiresAt, &s.AbsoluteExpiresAt,
 		&u.Username, &u.PasswordHash, &u.PasswordChangedAt, &u.Role, &u.IsActive,
 		&u.CreatedAt, &u.UpdatedAt, &u.Version, &u.SessionsValidFrom)
+	endQuery(span, err)
 	if err != nil {
 		return nil, nil, mapError("get session", err)
 	}
