@@ -1,18 +1,16 @@
 package main
 
 import (
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/example/accounts/adapters/broker/brokertest"
 	"github.com/example/accounts/adapters/bus"
 	"github.com/example/accounts/adapters/postgres/pgtest"
 )
@@ -43,19 +41,19 @@ func TestReadinessFollowsTheBus(t *testing.T) {
 // driver text, and readiness says so; afterwards the service recovers by itself.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
-	dbURL, err := url.Parse(pgtest.NewURL(t))
+	// The network to the database, which the test can cut.
+	proxy, proxiedURL := brokertest.ViaProxy(t, pgtest.NewURL(t), "5432")
+	dbURL, err := url.Parse(proxiedURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newTCPProxy(t, dbURL.Host)
-	dbURL.Host = proxy.addr
-	s := startService(t, map[string]string{"APP_DATABASE_URL": dbURL.String()})
+	s := startService(t, map[string]string{"APP_DATABASE_URL": proxiedURL})
 
 	id := s.superAdmin("root0")
 	c := s.loggedIn("root0")
 	assertStatus(t, c.do("GET", "/api/v1/account/me", nil), http.StatusOK, "")
 
-	proxy.stop()
+	proxy.Cut()
 	r := waitForStatus(t, c, "/readyz", http.StatusServiceUnavailable)
 	assertStatus(t, r, http.StatusServiceUnavailable, "unavailable")
 
@@ -72,7 +70,7 @@ func TestDatabaseOutage(t *testing.T) {
 		if len(r.Cookies) != 0 {
 			t.Errorf("%s: cookies set during the outage: %v", name, r.Header.Values("Set-Cookie"))
 		}
-		for _, driverText := range []string{"postgres", "sql", "dial", "connect", "refused", "EOF", proxy.addr} {
+		for _, driverText := range []string{"postgres", "sql", "dial", "connect", "refused", "EOF", dbURL.Host} {
 			if strings.Contains(string(r.Body), driverText) {
 				t.Errorf("%s: body reveals %q: %s", name, driverText, r.Body)
 			}
@@ -89,7 +87,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Error("no log line gives the cause of the 503s")
 	}
 
-	proxy.start()
+	proxy.Restore()
 	waitForStatus(t, c, "/readyz", http.StatusOK)
 	assertStatus(t, c.do("GET", "/api/v1/account/me", nil), http.StatusOK, "")
 	assertStatus(t, s.client().login("root0", testPassword), http.StatusNoContent, "")
@@ -114,112 +112,4 @@ func waitForStatus(t *testing.T, c *client, path string, status int) response {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// tcpProxy forwards connections from a local port to target. Stopping it closes the
-// port and cuts every connection, as a network failure would; starting it again
-// listens on the same port.
-type tcpProxy struct {
-	t      *testing.T
-	target string
-	addr   string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	p := &tcpProxy{t: t, target: target, addr: "127.0.0.1:0", conns: map[net.Conn]struct{}{}}
-	p.start()
-	p.addr = p.ln.Addr().String()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *tcpProxy) start() {
-	p.t.Helper()
-	// The port was just released; retry in case the system takes a moment.
-	var ln net.Listener
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if ln, err = net.Listen("tcp", p.addr); err == nil || time.Now().After(deadline) {
-			break
-		}
-	}
-	if err != nil {
-		p.t.Fatalf("proxy: listen on %s: %v", p.addr, err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Add(1)
-	go p.accept(ln)
-}
-
-func (p *tcpProxy) accept(ln net.Listener) {
-	defer p.wg.Done()
-	for {
-		client, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = client.Close()
-			continue
-		}
-		if !p.track(client, server) {
-			return
-		}
-		p.wg.Add(2)
-		go p.pipe(client, server)
-		go p.pipe(server, client)
-	}
-}
-
-// track registers a connection pair, unless the proxy has stopped meanwhile.
-func (p *tcpProxy) track(conns ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		return false
-	}
-	for _, c := range conns {
-		p.conns[c] = struct{}{}
-	}
-	return true
-}
-
-// pipe copies one direction; when it ends, the other direction is cut too.
-func (p *tcpProxy) pipe(dst, src net.Conn) {
-	defer p.wg.Done()
-	// Its error is of no interest: cutting connections is what the proxy is for.
-	_, _ = io.Copy(dst, src)
-	_ = dst.Close()
-	_ = src.Close()
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
-}
-
-// stop closes the port and every connection through it, and waits until nothing of
-// the proxy runs. Stopping a stopped proxy does nothing.
-func (p *tcpProxy) stop() {
-	p.mu.Lock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
 }
