@@ -130,6 +130,7 @@ func withAccessLog(logger *zap.Logger, observer RequestObserver, client func(*ht
 			if observer != nil {
 				observer.ObserveRequest(n.route, r.Method, status, took)
 			}
+			describeResponse(r.Context(), status, rec.bytes)
 			logRequest(logger, r, client(r), rec, n, status, took, panicked)
 			if rec.status == 0 && n.clientGone {
 				// Returning without a word would make net/http answer 200 to whoever

@@ -97,18 +97,27 @@ func (t *httpTracer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	span.SetAttributes(t.requestAttributes(r)...)
-	rec := &spanRecorder{ResponseWriter: w}
 	var body *countingBody
 	if r.Body != nil && r.Body != http.NoBody {
 		// r is the span's copy of the request: net/http still has its own body.
 		body = &countingBody{ReadCloser: r.Body}
 		r.Body = body
 	}
-	t.next.ServeHTTP(rec, r)
+	// The response's status and size are the access log's to tell (see
+	// describeResponse): it knows what the client got.
+	t.next.ServeHTTP(w, r)
+	if body != nil && body.n > 0 {
+		span.SetAttributes(semconv.HTTPRequestBodySize(int(body.n)))
+	}
+}
 
-	status := rec.status
-	if status == 0 {
-		status = http.StatusOK
+// describeResponse records on the request's span, when it is recorded, the
+// status and size of the response as the access log has them: the status the
+// client got (499 when it left before its answer) and the bytes that went out.
+func describeResponse(ctx context.Context, status int, bytes int64) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
 	}
 	switch {
 	case status < 100 || status >= 600:
@@ -117,11 +126,8 @@ func (t *httpTracer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		span.SetStatus(codes.Error, "")
 	}
 	attrs := []attribute.KeyValue{semconv.HTTPResponseStatusCode(status)}
-	if body != nil && body.n > 0 {
-		attrs = append(attrs, semconv.HTTPRequestBodySize(int(body.n)))
-	}
-	if rec.bytes > 0 {
-		attrs = append(attrs, semconv.HTTPResponseBodySize(int(rec.bytes)))
+	if bytes > 0 {
+		attrs = append(attrs, semconv.HTTPResponseBodySize(int(bytes)))
 	}
 	span.SetAttributes(attrs...)
 }
@@ -195,33 +201,6 @@ func splitHostPort(hostport string) (string, int) {
 	}
 	return host, int(port)
 }
-
-// spanRecorder sees the status and the size of a recorded request's response.
-type spanRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (rec *spanRecorder) WriteHeader(status int) {
-	// An informational status is not the response's, but 101 ends it.
-	if rec.status == 0 && (status < 100 || status > 199 || status == http.StatusSwitchingProtocols) {
-		rec.status = status
-	}
-	rec.ResponseWriter.WriteHeader(status)
-}
-
-func (rec *spanRecorder) Write(b []byte) (int, error) {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	n, err := rec.ResponseWriter.Write(b)
-	rec.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection's own writer.
-func (rec *spanRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 // countingBody counts what the handler read of a recorded request's body.
 type countingBody struct {
