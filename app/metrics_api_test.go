@@ -154,6 +154,7 @@ func TestMetricsCountWhatTheScenarioDid(t *testing.T) {
 		`accounts_outbox_lag_seconds{broker="none",consumer_group="end_sessions_on_user_inactivated"}`:    0,
 		`accounts_outbox_pending_events{broker="none",consumer_group="end_sessions_on_user_inactivated"}`: 0,
 		`accounts_events_parked_total{broker="nats",consumer_group="publish_to_nats"}`:                    0,
+		`accounts_outbox_parked_events{broker="nats",consumer_group="publish_to_nats"}`:                   0,
 	} {
 		if got, ok := after[k]; !ok || got != v {
 			t.Errorf("%s = %v (present: %v), want %v", k, got, ok, v)

@@ -55,10 +55,12 @@ func (c hasherCollector) Collect(ch chan<- prometheus.Metric) {
 type Outbox interface {
 	Groups() map[string]string
 	Lag(ctx context.Context, group string) (outbox.Lag, error)
+	Parked(ctx context.Context) (map[string]int, error)
 }
 
-// OutboxCollector measures each consumer group's lag on each scrape, with one
-// query per group bounded by timeout. The outbox is shared by every instance, so
+// OutboxCollector measures each consumer group's lag and the events it has parked
+// on each scrape, with one query per group and one for the poison table, all
+// bounded by timeout. The outbox is shared by every instance, so
 // each reports the same figures: alert on their max.
 func OutboxCollector(o Outbox, timeout time.Duration) prometheus.Collector {
 	return outboxCollector{outbox: o, timeout: timeout}
@@ -71,6 +73,9 @@ var (
 	outboxPending = prometheus.NewDesc(namespace+"_outbox_pending_events",
 		"Events a consumer group has yet to deliver.",
 		[]string{"consumer_group", "broker"}, nil)
+	outboxParked = prometheus.NewDesc(namespace+"_outbox_parked_events",
+		"Events a consumer group parked that wait in the poison table, until replayed (events replay).",
+		[]string{"consumer_group", "broker"}, nil)
 )
 
 type outboxCollector struct {
@@ -81,6 +86,7 @@ type outboxCollector struct {
 func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxLag
 	ch <- outboxPending
+	ch <- outboxParked
 }
 
 // Collect reports a group it cannot measure as an invalid metric: the scrape
@@ -89,8 +95,15 @@ func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	groups := c.outbox.Groups()
+	parked, parkedErr := c.outbox.Parked(ctx)
+	if parkedErr != nil {
+		ch <- prometheus.NewInvalidMetric(outboxParked, parkedErr)
+	}
 	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		b := brokerLabel(groups[g])
+		if parkedErr == nil {
+			ch <- prometheus.MustNewConstMetric(outboxParked, prometheus.GaugeValue, float64(parked[g]), g, b)
+		}
 		lag, err := c.outbox.Lag(ctx, g)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(outboxLag, err)

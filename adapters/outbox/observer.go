@@ -49,3 +49,8 @@ func (r *Router) Groups() map[string]string {
 func (r *Router) Lag(ctx context.Context, group string) (Lag, error) {
 	return GroupLag(ctx, r.db, group)
 }
+
+// Parked counts the events each consumer group has parked that wait still.
+func (r *Router) Parked(ctx context.Context) (map[string]int, error) {
+	return CountParked(ctx, r.db)
+}

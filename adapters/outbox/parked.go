@@ -51,6 +51,32 @@ func ListParked(ctx context.Context, db *sql.DB) ([]Parked, error) {
 	return parked, nil
 }
 
+// CountParked returns how many events each consumer group has parked and that
+// wait in the poison table still (until replayed); groups with none are absent.
+func CountParked(ctx context.Context, db *sql.DB) (map[string]int, error) {
+	rows, err := db.QueryContext(ctx, `
+		SELECT coalesce(metadata->>'handler_poisoned', ''), count(*)
+		FROM watermill_user_events_poison
+		GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: count parked events: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	counts := map[string]int{}
+	for rows.Next() {
+		var group string
+		var n int
+		if err := rows.Scan(&group, &n); err != nil {
+			return nil, fmt.Errorf("outbox: count parked events: %w", err)
+		}
+		counts[group] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox: count parked events: %w", err)
+	}
+	return counts, nil
+}
+
 // Replay moves parked events back into the outbox, for the group that parked each
 // of them only, and returns how many it moved: all of them when ids is empty, else
 // those with these event ids. An event keeps its id, so consumers that see it twice

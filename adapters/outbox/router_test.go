@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,8 +35,13 @@ var fast = outbox.Config{
 
 func startRouter(t *testing.T, db *bun.DB, consumers ...outbox.Consumer) *outbox.Router {
 	t.Helper()
+	return startRouterWith(t, db, fast, consumers...)
+}
+
+func startRouterWith(t *testing.T, db *bun.DB, cfg outbox.Config, consumers ...outbox.Consumer) *outbox.Router {
+	t.Helper()
 	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	r, err := outbox.NewRouter(db.DB, fast, logger, wmlog.New(logger))
+	r, err := outbox.NewRouter(db.DB, cfg, logger, wmlog.New(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +203,10 @@ func TestFailingEventIsParked(t *testing.T) {
 	db := pgtest.New(t)
 	var got seen
 	var attempts sync.Map
-	startRouter(t, db, outbox.HandleEvents("picky", func(ctx context.Context, e domain.Event) error {
+	obs := &observed{}
+	cfg := fast
+	cfg.Observer = obs
+	r := startRouterWith(t, db, cfg, outbox.HandleEvents("picky", func(ctx context.Context, e domain.Event) error {
 		if e.Sequence == 2 {
 			n, _ := attempts.LoadOrStore(e.UserID, new(int))
 			*n.(*int)++
@@ -228,6 +238,48 @@ func TestFailingEventIsParked(t *testing.T) {
 		lag, err := outbox.GroupLag(t.Context(), db.DB, "picky")
 		return err == nil && lag.Events == 0
 	})
+
+	// What the metrics hear of it, and count of it.
+	want := map[string]int{"delivered": 2, "failed": fast.Retry.MaxRetries + 1, "retried": fast.Retry.MaxRetries, "parked": 1}
+	if got := obs.counts(); !maps.Equal(got, want) {
+		t.Errorf("the observer heard %v, want %v", got, want)
+	}
+	if counts, err := r.Parked(t.Context()); err != nil || !maps.Equal(counts, map[string]int{"picky": 1}) {
+		t.Errorf("Parked = %v, %v; want the one event of group picky", counts, err)
+	}
+}
+
+// observed is an outbox.Observer that counts what it hears, of group picky.
+type observed struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (o *observed) add(group, what string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[string]int{}
+	}
+	o.n[group+" "+what]++
+}
+
+func (o *observed) EventHandled(group, _ string, outcome outbox.Outcome, _ time.Duration) {
+	o.add(group, string(outcome))
+}
+func (o *observed) EventRetried(group, _ string) { o.add(group, "retried") }
+func (o *observed) EventParked(group, _ string)  { o.add(group, "parked") }
+
+func (o *observed) counts() map[string]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]int{}
+	for k, n := range o.n {
+		if what, ok := strings.CutPrefix(k, "picky "); ok {
+			out[what] = n
+		}
+	}
+	return out
 }
 
 type parkedEvent struct {
