@@ -165,6 +165,13 @@ func TestMetricsCountWhatTheScenarioDid(t *testing.T) {
 			t.Errorf("%s missing from /metrics", k)
 		}
 	}
+	build := false
+	for k := range after {
+		build = build || strings.HasPrefix(k, "go_build_info{")
+	}
+	if !build {
+		t.Error("go_build_info missing from /metrics")
+	}
 
 	// The API's own port does not serve them.
 	assertStatus(t, anon.do("GET", "/metrics", nil), http.StatusNotFound, "not_found")

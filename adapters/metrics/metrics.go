@@ -39,8 +39,8 @@ type Metrics struct {
 	eventsParked  *prometheus.CounterVec
 }
 
-// New makes the metrics, on a fresh registry that also holds the Go runtime's and
-// the process's.
+// New makes the metrics, on a fresh registry that also holds the Go runtime's, the
+// process's and the build's.
 func New() *Metrics {
 	r := prometheus.NewRegistry()
 	f := factory{r}
@@ -84,6 +84,8 @@ func New() *Metrics {
 	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		// go_build_info: which build an instance runs, to tell a rollout apart.
+		collectors.NewBuildInfoCollector(),
 	)
 	// Series that alerts watch exist from the start, at 0: a rate() over a series
 	// that appears only at its first increment misses that increment.
