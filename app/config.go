@@ -80,6 +80,9 @@ type AdminConfig struct {
 	// Addr serves /metrics (Prometheus); empty turns the listener, and the
 	// metrics with it, off.
 	Addr string `toml:"addr"`
+	// Pprof adds Go's profiles at /debug/pprof/ to the listener: CPU, heap,
+	// goroutines, for finding out why an instance is slow or big.
+	Pprof bool `toml:"pprof"`
 }
 
 // trustedProxies parses [http] trusted_proxies; a single address is a range of one.
@@ -433,6 +436,7 @@ func (c Config) problems() []Problem {
 	ps.check(isListenAddr(c.HTTP.Addr), "http.addr", "must be host:port with a numeric port, such as 127.0.0.1:8080")
 	ps.check(c.Admin.Addr == "" || isListenAddr(c.Admin.Addr), "admin.addr", "must be empty (off) or host:port with a numeric port, such as 127.0.0.1:9090")
 	ps.check(c.Admin.Addr == "" || c.Admin.Addr != c.HTTP.Addr || strings.HasSuffix(c.Admin.Addr, ":0"), "admin.addr", "must differ from http.addr: the metrics must not be served on the API's port")
+	ps.check(!c.Admin.Pprof || c.Admin.Addr != "", "admin.pprof", "needs admin.addr: the profiles are served on the admin listener")
 	ps.check(c.HTTP.MaxBodyBytes > 0, "http.max_body_bytes", "must be greater than zero")
 	ps.check(c.HTTP.RequestTimeout.Duration > 0, "http.request_timeout", "must be greater than zero")
 	ps.check(c.HTTP.ShutdownTimeout.Duration > 0, "http.shutdown_timeout", "must be greater than zero")

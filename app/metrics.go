@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -63,12 +64,21 @@ func runAdminServer(lc fx.Lifecycle, cfg Config, m *metrics.Metrics, logger *zap
 	logger = logger.Named("admin")
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	if cfg.Admin.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          zap.NewStdLog(logger),
+		// Room for a CPU profile of up to a minute and a half: pprof refuses
+		// one that would outlast the write timeout.
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     zap.NewStdLog(logger),
 	}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {

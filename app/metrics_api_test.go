@@ -176,3 +176,25 @@ func TestMetricsCountWhatTheScenarioDid(t *testing.T) {
 	// The API's own port does not serve them.
 	assertStatus(t, anon.do("GET", "/metrics", nil), http.StatusNotFound, "not_found")
 }
+
+// Go's profiles are on the admin listener when admin.pprof says so, and nowhere
+// otherwise.
+func TestProfilesOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		s := startService(t, map[string]string{"APP_ADMIN_PPROF": strconv.FormatBool(on)})
+		resp, err := http.Get(s.AdminURL + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if on && (resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:")) {
+			t.Errorf("pprof on: %d %.100s, want the goroutine profile", resp.StatusCode, body)
+		}
+		if !on && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("pprof off: %d, want 404", resp.StatusCode)
+		}
+		assertStatus(t, s.client().do("GET", "/debug/pprof/", nil), http.StatusNotFound, "not_found")
+	}
+}
