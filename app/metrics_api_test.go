@@ -103,11 +103,18 @@ func TestMetricsCountWhatTheScenarioDid(t *testing.T) {
 	_ = other
 
 	var after map[string]float64
+	// Delivered, and recorded as delivered: a group moves its position once its
+	// batch is handled, a moment after the handler's count.
 	waitFor(t, "the scenario's events delivered", func() bool {
 		after = s.scrape()
 		return after[`accounts_sessions_ended_total{reason="inactivation"}`]-before[`accounts_sessions_ended_total{reason="inactivation"}`] >= 1 &&
 			after[`accounts_events_handled_total{broker="nats",consumer_group="publish_to_nats",outcome="delivered"}`]-
-				before[`accounts_events_handled_total{broker="nats",consumer_group="publish_to_nats",outcome="delivered"}`] >= 2
+				before[`accounts_events_handled_total{broker="nats",consumer_group="publish_to_nats",outcome="delivered"}`] >= 2 &&
+			after[`accounts_outbox_pending_events{broker="nats",consumer_group="publish_to_nats"}`] == 0 &&
+			after[`accounts_outbox_pending_events{broker="none",consumer_group="end_sessions_on_user_inactivated"}`] == 0 &&
+			// A request is counted once its answer has gone out: the client may
+			// read it first. This is the scenario's last.
+			after[`accounts_http_requests_total{method="GET",route="unmatched",status="4xx"}`] > before[`accounts_http_requests_total{method="GET",route="unmatched",status="4xx"}`]
 	})
 	got := moved(before, after)
 	want := map[string]float64{
