@@ -355,17 +355,25 @@ func (b *flakyBroker) received() []*message.Message {
 	return slices.Clone(b.got)
 }
 
+// forwardTo is consumer group "broker", forwarding to broker as the service's
+// groups forward to theirs: it reads nothing while the broker is not ready, and
+// an event that meets the broker down (read just before it went) is handed again
+// later rather than retried and parked.
+func forwardTo(broker *flakyBroker) outbox.Consumer {
+	forward := outbox.ForwardEvents("broker", broker, "user.events")
+	forward.Ready = broker.Ready
+	forward.Transient = func(err error) bool { return errors.Is(err, errBrokerDown) }
+	return forward
+}
+
 // While the broker is down its group waits and parks nothing, and the other groups
 // go on as if nothing happened; once it is back, every event reaches it in order.
 func TestBrokerOutageHoldsBackNothingElse(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	broker := &flakyBroker{}
-	forward := outbox.ForwardEvents("broker", broker, "user.events")
-	forward.Ready = broker.Ready
-	forward.Transient = func(err error) bool { return errors.Is(err, errBrokerDown) }
 	var sessions seen
-	startRouter(t, db, forward, outbox.HandleEvents("sessions", sessions.handle))
+	startRouter(t, db, forwardTo(broker), outbox.HandleEvents("sessions", sessions.handle))
 
 	write(t, db, "req-1", true, event(1, 1, domain.UserInactivated{}))
 	eventually(t, "the first event at the broker", func() bool { return len(broker.received()) == 1 })
@@ -400,13 +408,8 @@ func TestPurgeKeepsWhatAGroupStillNeeds(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	broker := &flakyBroker{}
-	forward := outbox.ForwardEvents("broker", broker, "user.events")
-	forward.Ready = broker.Ready
-	// As the service's own: a batch read just before the broker went down meets
-	// it down, and is handed again later rather than parked.
-	forward.Transient = func(err error) bool { return errors.Is(err, errBrokerDown) }
 	var sessions seen
-	startRouter(t, db, forward, outbox.HandleEvents("sessions", sessions.handle))
+	startRouter(t, db, forwardTo(broker), outbox.HandleEvents("sessions", sessions.handle))
 
 	write(t, db, "req-1", true, event(1, 1, domain.UserInactivated{}))
 	eventually(t, "the first event everywhere", func() bool { return len(broker.received()) == 1 && sessions.count() == 1 })

@@ -10,12 +10,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/example/accounts/adapters/outbox"
 	"github.com/example/accounts/adapters/postgres/pgtest"
-	"github.com/example/accounts/adapters/wmlog"
 	"github.com/example/accounts/domain"
 )
 
@@ -43,23 +40,9 @@ func TestEventsContinueTheTraceOfTheirWrite(t *testing.T) {
 	broker := &flakyBroker{}
 	cfg := fast
 	cfg.Tracing = tracing
-	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	r, err := outbox.NewRouter(db.DB, cfg, logger, wmlog.New(logger))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []outbox.Consumer{
+	startRouterWith(t, db, cfg,
 		outbox.HandleEvents("traced_handler", handle, domain.EventUserInactivated),
-		outbox.ForwardEvents("traced_forward", broker, "user.events"),
-	} {
-		if err := r.Add(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
+		outbox.ForwardEvents("traced_forward", broker, "user.events"))
 
 	ctx, change := tracing.TracerProvider.Tracer("test").Start(t.Context(), "change")
 	tx, err := db.DB.BeginTx(ctx, nil)
